@@ -1,0 +1,35 @@
+/**
+ * The one shape every metric result takes, whether it comes from a dataset report, a streaming
+ * window, ClickHouse or Prometheus: a tidy row per (kind, metric, feature, segment, group).
+ */
+
+export type ResultKind = 'drift' | 'quality' | 'performance' | 'calibration' | 'fairness';
+
+export type ResultStatus = 'ok' | 'warn' | 'alert' | 'undefined';
+
+export interface ResultRow {
+  kind: ResultKind;
+  metric: string;
+  /** Feature name (or the score column) for drift and quality rows; null otherwise. */
+  feature: string | null;
+  /** Segment attribute (e.g. sex) for per-group and fairness rows; null otherwise. */
+  segment: string | null;
+  /** Group within the segment (e.g. F); null when the row covers the whole segment or population. */
+  group: string | null;
+  /** null exactly when status is 'undefined'; reason then says why. */
+  value: number | null;
+  p_value: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  n_reference: number | null;
+  n_current: number | null;
+  threshold: number | null;
+  status: ResultStatus;
+  reason: string | null;
+}
+
+/** A value that may be undefined for a stated reason (one class only, empty window, ...). */
+export type Outcome<T> = { defined: true; value: T } | { defined: false; reason: string };
+
+export const defined = <T>(value: T): Outcome<T> => ({ defined: true, value });
+export const undefinedBecause = <T = never>(reason: string): Outcome<T> => ({ defined: false, reason });
