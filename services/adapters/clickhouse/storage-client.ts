@@ -1,0 +1,40 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/** Where events and metrics are stored: chDB inside this process, or a ClickHouse server. */
+export type StorageTarget =
+  | { kind: 'embedded'; dataDirectory: string; database: string }
+  | { kind: 'server'; url: string; username: string; password: string; database: string };
+
+export function describeStorage(target: StorageTarget): string {
+  if (target.kind === 'embedded') return `embedded ClickHouse (chDB) in ${resolve(target.dataDirectory)}`;
+  const url = new URL(target.url);
+  return `ClickHouse server ${url.protocol}//${url.host}`;
+}
+
+/**
+ * One @clickhouse/client for both: chDB plugs in as the client's connection. Queries name their
+ * database explicitly, because chDB ignores the client's `database` option; and no query passes
+ * session settings, because chDB keeps them for every later query of the process.
+ */
+export function createStorageClient(target: StorageTarget): ClickHouseClient {
+  if (target.kind === 'embedded') {
+    const path = resolve(target.dataDirectory, 'clickhouse');
+    mkdirSync(path, { recursive: true });
+    // chDB types its connection against the retired @clickhouse/client-common package; the shape is
+    // the one @clickhouse/client expects, only the declarations come from two packages.
+    const connection = createChdbConnection({ path }) as unknown as ClientConnection;
+    return createClient({ connection });
+  }
+  return createClient({
+    url: target.url,
+    username: target.username,
+    password: target.password,
+    database: target.database,
+    request_timeout: 30_000,
+  });
+}

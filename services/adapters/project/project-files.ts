@@ -1,0 +1,24 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The folder that holds Vigil's package.json, found from this module's own location so that the
+ * same code reads schemas/ and infra/ whether it runs from sources (tests) or from dist/ (the binary).
+ */
+function findProjectRoot(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(folder, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'vigil') {
+      return folder;
+    }
+    const parent = dirname(folder);
+    if (parent === folder) throw new Error('cannot find the Vigil project folder (package.json named "vigil") above ' + fileURLToPath(import.meta.url));
+    folder = parent;
+  }
+}
+
+export const projectRoot = findProjectRoot();
+
+export const projectPath = (...segments: string[]): string => join(projectRoot, ...segments);

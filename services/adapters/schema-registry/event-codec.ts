@@ -1,0 +1,148 @@
+import type avro from 'avsc';
+import type { EventKind, OutcomeEvent, OutcomeLabel, PredictionEvent } from '../../core/events/event-types.js';
+import { eventSchemas, valueSubject } from './event-schemas.js';
+import type { SchemaSource } from './schema-source.js';
+import { WIRE_HEADER_BYTES, frameWithSchemaId, readSchemaId } from './wire-format.js';
+
+/** Why a message could not be decoded; each is a dead-letter reason and a metric label value. */
+export type DecodeFailureReason = 'not-wire-format' | 'unknown-schema' | 'wrong-event-type' | 'incompatible-schema' | 'malformed-avro';
+
+export type DecodedEvent =
+  | { ok: true; kind: 'prediction'; schemaId: number; event: PredictionEvent }
+  | { ok: true; kind: 'outcome'; schemaId: number; event: OutcomeEvent }
+  | { ok: false; reason: DecodeFailureReason; detail: string; schemaId: number | null };
+
+/** What avsc yields for the ambiguous ["int", "double", "string"] label union: a wrapped branch. */
+type WireLabel = { int: number } | { double: number } | { string: string };
+
+function labelFromWire(wire: WireLabel): OutcomeLabel {
+  if ('int' in wire) return { kind: 'binary', value: wire.int };
+  if ('double' in wire) return { kind: 'regression', value: wire.double };
+  return { kind: 'class', value: wire.string };
+}
+
+function labelToWire(label: OutcomeLabel): WireLabel {
+  switch (label.kind) {
+    case 'binary':
+      return { int: label.value };
+    case 'regression':
+      return { double: label.value };
+    case 'class':
+      return { string: label.value };
+  }
+}
+
+type Resolution = { ok: true; resolver: avro.Resolver } | { ok: false; reason: 'wrong-event-type' | 'incompatible-schema'; detail: string };
+
+/**
+ * Encodes and decodes events in the Confluent wire format. Writers may use any schema version the
+ * registry accepted under BACKWARD compatibility; every message is resolved into the reader schema
+ * of this build, and the resolver is made once per writer schema id.
+ */
+export class EventCodec {
+  private readonly resolutions = new Map<string, Resolution>();
+  private readonly registeredIds = new Map<string, number>();
+
+  constructor(private readonly schemaSource: SchemaSource) {}
+
+  /** Registers this build's schemas for the given topics (idempotent); returns their ids. */
+  async registerSchemas(topics: { predictions: string; outcomes: string }): Promise<{ predictions: number; outcomes: number }> {
+    return {
+      predictions: await this.schemaIdFor(topics.predictions, 'prediction'),
+      outcomes: await this.schemaIdFor(topics.outcomes, 'outcome'),
+    };
+  }
+
+  async encodePrediction(topic: string, event: PredictionEvent): Promise<Buffer> {
+    const schemaId = await this.schemaIdFor(topic, 'prediction');
+    return frameWithSchemaId(schemaId, eventSchemas.prediction.readerType.toBuffer(event));
+  }
+
+  async encodeOutcome(topic: string, event: OutcomeEvent): Promise<Buffer> {
+    const schemaId = await this.schemaIdFor(topic, 'outcome');
+    const wire = { ...event, label: labelToWire(event.label) };
+    return frameWithSchemaId(schemaId, eventSchemas.outcome.readerType.toBuffer(wire));
+  }
+
+  /**
+   * Decodes one message expected to hold an event of `expected` kind. Rejects (throws) only when
+   * the registry cannot be asked right now, so that the caller retries instead of dead-lettering.
+   */
+  async decode(message: Buffer, expected: EventKind): Promise<DecodedEvent> {
+    const [decoded] = await this.decodeAll([message], expected);
+    return decoded as DecodedEvent;
+  }
+
+  /**
+   * Decodes a batch: the registry is asked once per schema id not seen before, then every message
+   * is decoded synchronously, which keeps the per-event cost to the Avro decoding itself.
+   */
+  async decodeAll(messages: readonly Buffer[], expected: EventKind): Promise<DecodedEvent[]> {
+    const unresolved = new Set<number>();
+    for (const message of messages) {
+      const schemaId = readSchemaId(message);
+      if (schemaId !== null && !this.resolutions.has(resolutionKey(expected, schemaId))) unresolved.add(schemaId);
+    }
+    for (const schemaId of unresolved) await this.resolve(schemaId, expected);
+    return messages.map((message) => this.decodeResolved(message, expected));
+  }
+
+
+
+  private decodeResolved(message: Buffer, expected: EventKind): DecodedEvent {
+    const schemaId = readSchemaId(message);
+    if (schemaId === null) {
+      return { ok: false, reason: 'not-wire-format', detail: 'the message does not start with the Confluent magic byte and a schema id', schemaId: null };
+    }
+    const resolution = this.resolutions.get(resolutionKey(expected, schemaId));
+    if (resolution === undefined) {
+      return { ok: false, reason: 'unknown-schema', detail: `schema id ${schemaId} is not in the registry`, schemaId };
+    }
+    if (!resolution.ok) return { ok: false, reason: resolution.reason, detail: resolution.detail, schemaId };
+    let decoded: unknown;
+    try {
+      decoded = eventSchemas[expected].readerType.fromBuffer(message.subarray(WIRE_HEADER_BYTES), resolution.resolver);
+    } catch (error) {
+      return { ok: false, reason: 'malformed-avro', detail: `the Avro body does not match schema ${schemaId}: ${errorMessage(error)}`, schemaId };
+    }
+    if (expected === 'prediction') return { ok: true, kind: 'prediction', schemaId, event: decoded as PredictionEvent };
+    const wire = decoded as Omit<OutcomeEvent, 'label'> & { label: WireLabel };
+    return { ok: true, kind: 'outcome', schemaId, event: { ...wire, label: labelFromWire(wire.label) } };
+  }
+
+  private async schemaIdFor(topic: string, kind: EventKind): Promise<number> {
+    const subject = valueSubject(topic);
+    const known = this.registeredIds.get(subject);
+    if (known !== undefined) return known;
+    const id = await this.schemaSource.register(subject, eventSchemas[kind].schema);
+    this.registeredIds.set(subject, id);
+    return id;
+  }
+
+  /**
+   * Resolves a writer schema into the reader schema once per id. An id the registry does not know
+   * is not remembered: a registry that lost and regained a schema is asked again next batch.
+   */
+  private async resolve(schemaId: number, expected: EventKind): Promise<void> {
+    const writerType = await this.schemaSource.writerType(schemaId);
+    if (writerType === null) return;
+    const reader = eventSchemas[expected];
+    let resolution: Resolution;
+    if (writerType.name !== reader.fullName) {
+      resolution = { ok: false, reason: 'wrong-event-type', detail: `schema ${schemaId} is ${writerType.name ?? 'an unnamed type'}, expected ${reader.fullName}` };
+    } else {
+      try {
+        resolution = { ok: true, resolver: reader.readerType.createResolver(writerType) };
+      } catch (error) {
+        resolution = { ok: false, reason: 'incompatible-schema', detail: `schema ${schemaId} cannot be read as ${reader.fullName}: ${errorMessage(error)}` };
+      }
+    }
+    this.resolutions.set(resolutionKey(expected, schemaId), resolution);
+  }
+}
+
+const resolutionKey = (expected: EventKind, schemaId: number): string => `${expected}:${schemaId}`;
+
+function errorMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 200);
+}

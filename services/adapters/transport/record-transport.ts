@@ -1,0 +1,76 @@
+/**
+ * The event transport as the collector and publishers see it: Kafka in production, an in-process
+ * log in the embedded mode. Both keep Kafka's semantics that matter here: ordered partitions,
+ * offsets committed per consumer group, redelivery of everything after the last commit.
+ */
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  /** Kafka offsets exceed 2^53 in theory; kept as the decimal string kafkajs uses. */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  /** Broker or producer timestamp, epoch ms. */
+  timestamp: number;
+}
+
+export interface RecordBatch {
+  topic: string;
+  partition: number;
+  records: ConsumedRecord[];
+  /** Records still behind the last one of this batch in the partition. */
+  lag: number;
+}
+
+export interface BatchControl {
+  /** Keeps the consumer's group membership alive during long work on a batch. */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the batch was revoked: abandon it uncommitted. */
+  isActive(): boolean;
+}
+
+/** Records a batch produces to other topics (dead letters), published together with its commit. */
+export interface BatchOutput {
+  topic: string;
+  records: OutgoingRecord[];
+}
+
+/**
+ * Handles one batch. When the handler resolves, the consumer publishes its outputs and commits the
+ * offset after the batch's last record as one atomic step (a Kafka transaction); when it rejects,
+ * nothing is published or committed and the records are delivered again.
+ */
+export type BatchHandler = (batch: RecordBatch, control: BatchControl) => Promise<BatchOutput[]>;
+
+export interface RecordConsumer {
+  /** Subscribes to the topics and starts delivering batches; resolves once running. */
+  start(topics: readonly string[], handler: BatchHandler): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface OutgoingRecord {
+  key: string | Buffer | null;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface RecordProducer {
+  /** Resolves once every record is acknowledged by the transport (acks=all for Kafka). */
+  send(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+}
+
+export interface RecordTransport {
+  /** Creates missing topics; existing ones are left as they are. */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  createConsumer(groupId: string): RecordConsumer;
+  createProducer(): Promise<RecordProducer>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,46 @@
+import type { EventLimits } from '../core/events/event-validation.js';
+import type { RunningTarget, SharedServices } from '../runtime/vigil-runtime.js';
+import { Collector } from './collector.js';
+
+/** The collector target: consumes both event topics in one consumer group and stores what it accepts. */
+export async function startCollectorTarget(shared: SharedServices, options: { limits: EventLimits }): Promise<RunningTarget> {
+  const { config, logger, metrics } = shared;
+  const store = await shared.eventStore();
+  const collector = new Collector({
+    codec: await shared.codec(),
+    store,
+    metrics,
+    logger: logger.child({ target: 'collector' }),
+    topics: config.topics,
+    limits: options.limits,
+    maxEventBytes: config.maxEventBytes,
+  });
+  const consumer = shared.transport().createConsumer(config.consumerGroup);
+  await consumer.start([config.topics.predictions, config.topics.outcomes], collector.handleBatch);
+  let consuming = true;
+  logger.info({ topics: [config.topics.predictions, config.topics.outcomes], group: config.consumerGroup }, 'collector consuming');
+
+  const counterTotal = async (name: 'eventsStored' | 'eventsRejected'): Promise<number> =>
+    (await metrics[name].get()).values.reduce((sum, sample) => sum + sample.value, 0);
+  let stored = 0;
+  let rejected = 0;
+  const refreshCounts = setInterval(() => {
+    void counterTotal('eventsStored').then((value) => (stored = value));
+    void counterTotal('eventsRejected').then((value) => (rejected = value));
+  }, 1_000);
+  refreshCounts.unref();
+
+  return {
+    name: 'collector',
+    readiness: [
+      { name: 'collector-consuming', check: () => consuming },
+      { name: 'storage-writable', check: () => collector.isStorageHealthy },
+    ],
+    status: () => `collector stored=${stored} rejected=${rejected}`,
+    stop: async () => {
+      clearInterval(refreshCounts);
+      consuming = false;
+      await consumer.stop();
+    },
+  };
+}

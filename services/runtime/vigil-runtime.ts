@@ -1,0 +1,123 @@
+import { hostname } from 'node:os';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from 'pino';
+import { defaultEventLimits } from '../core/events/event-validation.js';
+import { EventStore } from '../adapters/clickhouse/event-store.js';
+import { applyMigrations } from '../adapters/clickhouse/migrations.js';
+import { createStorageClient, describeStorage } from '../adapters/clickhouse/storage-client.js';
+import { startOperationalServer, type ReadinessCheck } from '../adapters/http/operational-server.js';
+import { InProcessTransport } from '../adapters/in-process/in-process-transport.js';
+import { KafkaTransport } from '../adapters/kafka/kafka-transport.js';
+import { ConfluentSchemaSource } from '../adapters/schema-registry/confluent-schema-source.js';
+import { EventCodec } from '../adapters/schema-registry/event-codec.js';
+import { InProcessSchemaSource } from '../adapters/schema-registry/in-process-schema-source.js';
+import { PipelineMetrics } from '../adapters/telemetry/pipeline-metrics.js';
+import type { RecordTransport } from '../adapters/transport/record-transport.js';
+import type { Target, VigilConfig } from '../config/vigil-config.js';
+import { startCollectorTarget } from '../collector/collector-target.js';
+
+/** What every target may use; each piece is built once, on first need. */
+export interface SharedServices {
+  config: VigilConfig;
+  logger: Logger;
+  metrics: PipelineMetrics;
+  transport(): RecordTransport;
+  codec(): Promise<EventCodec>;
+  eventStore(): Promise<EventStore>;
+}
+
+/** A started target: what it adds to /readyz, a one-line status, and how to stop it. */
+export interface RunningTarget {
+  name: Target;
+  readiness: ReadinessCheck[];
+  status(): string;
+  stop(): Promise<void>;
+}
+
+export interface RunningVigil {
+  metricsUrl: string;
+  targets: RunningTarget[];
+  stop(): Promise<void>;
+}
+
+function lazy<T>(build: () => T): () => T {
+  let built: { value: T } | null = null;
+  return () => (built ??= { value: build() }).value;
+}
+
+/**
+ * Starts the chosen targets in one process, like Loki's and Mimir's monolithic mode: `all` runs
+ * every service against shared connections; one target runs alone in production.
+ */
+export async function startVigil(config: VigilConfig, targets: readonly Target[], logger: Logger): Promise<RunningVigil> {
+  const metrics = new PipelineMetrics();
+  const closers: Array<() => Promise<void>> = [];
+
+  const transport = lazy<RecordTransport>(() => {
+    const built =
+      config.transport.kind === 'kafka'
+        ? new KafkaTransport({ brokers: config.transport.brokers, clientId: config.transport.clientId, instanceId: config.instanceId, logger })
+        : new InProcessTransport();
+    closers.push(() => built.close());
+    return built;
+  });
+
+  const codec = lazy(async () => {
+    const source = config.transport.kind === 'kafka' ? new ConfluentSchemaSource(config.transport.schemaRegistryUrl) : new InProcessSchemaSource();
+    const built = new EventCodec(source);
+    await built.registerSchemas(config.topics);
+    return built;
+  });
+
+  const storageClient = lazy(async (): Promise<ClickHouseClient> => {
+    const client = createStorageClient(config.storage);
+    closers.push(() => client.close());
+    const applied = await applyMigrations(client, config.storage.database);
+    logger.info({ storage: describeStorage(config.storage), database: config.storage.database, migrationsApplied: applied }, 'storage ready');
+    return client;
+  });
+
+  const eventStore = lazy(async () => new EventStore(await storageClient(), config.storage.database));
+
+  const shared: SharedServices = { config, logger, metrics, transport, codec, eventStore };
+  const running: RunningTarget[] = [];
+  const stopAll = async (): Promise<void> => {
+    // Stop in reverse start order: producers of traffic before its consumers, then shared clients.
+    for (const target of [...running].reverse()) {
+      await target.stop().catch((error: unknown) => logger.error({ target: target.name, error: String(error) }, 'target did not stop cleanly'));
+    }
+    await server?.close();
+    for (const close of closers.reverse()) await close().catch(() => {});
+  };
+
+  let server: Awaited<ReturnType<typeof startOperationalServer>> | undefined;
+  try {
+    if (config.transport.kind === 'kafka' || targets.includes('collector')) {
+      await transport().ensureTopics([
+        { name: config.topics.predictions, partitions: config.topicPartitions },
+        { name: config.topics.outcomes, partitions: config.topicPartitions },
+        { name: config.topics.deadLetters, partitions: config.topicPartitions },
+      ]);
+    }
+    for (const target of targets) {
+      if (target === 'collector') running.push(await startCollectorTarget(shared, { limits: { ...defaultEventLimits, maxFutureSkewMs: config.maxFutureSkewMs } }));
+    }
+    // Traffic starts last, once every consumer is in place.
+    if (targets.includes('simulator')) {
+      // Loaded only when asked for: production targets carry no simulator code.
+      const { startSimulatorTarget } = await import('../simulator/simulator-target.js');
+      running.push(await startSimulatorTarget(shared));
+    }
+    server = await startOperationalServer({
+      host: config.http.host,
+      port: config.http.port,
+      registry: metrics.registry,
+      readinessChecks: () => running.flatMap((target) => target.readiness),
+    });
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  logger.info({ targets, metrics: `${server.url}/metrics`, host: hostname() }, 'vigil started');
+  return { metricsUrl: `${server.url}/metrics`, targets: running, stop: stopAll };
+}
