@@ -9,7 +9,18 @@ export async function sqlCommand(config: VigilConfig, query: string, format: 'ta
     process.stderr.write('vigil sql: only read-only statements (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS) are allowed\n');
     return 2;
   }
-  const client = createStorageClient(config.storage);
+  let client;
+  try {
+    client = createStorageClient(config.storage);
+  } catch (error) {
+    if (config.storage.kind === 'embedded' && /Failed to create connection|Cannot lock file/.test(String(error))) {
+      process.stderr.write(
+        `vigil sql: the embedded database in ${config.storage.dataDirectory} is open in another process (a running vigil run?); embedded ClickHouse allows one process per data folder: stop it, or use a ClickHouse server (CLICKHOUSE_URL)\n`,
+      );
+      return 1;
+    }
+    throw error;
+  }
   try {
     // Unqualified table names mean Vigil's database. chDB keeps USE for the session; a server
     // client sends the database with every request.
