@@ -1,5 +1,5 @@
 // Makes a fresh clone runnable: installs dependencies when they are missing or older than the
-// lock file, then compiles TypeScript to dist/ (incrementally). Used by npm start, test and bench.
+// lock file, then compiles TypeScript to dist/. Used by npm start, test and bench.
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,7 +17,7 @@ if (!existsSync(installedMarker) || modifiedAt(lockFile) > modifiedAt(installedM
   execFileSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], {
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
   cwd: root,
   stdio: 'inherit',
 });
