@@ -11,7 +11,7 @@ import {
   type PredictionRow,
 } from '../adapters/clickhouse/event-store.js';
 import type { PipelineMetrics } from '../adapters/telemetry/pipeline-metrics.js';
-import type { BatchControl, BatchOutput, OutgoingRecord, RecordBatch } from '../adapters/transport/record-transport.js';
+import type { BatchControl, BatchResult, OutgoingRecord, RecordBatch } from '../adapters/transport/record-transport.js';
 import type { TopicNames } from '../config/vigil-config.js';
 import { deadLetterFor, type RejectionReason } from './dead-letter.js';
 
@@ -65,23 +65,30 @@ export class Collector {
     return this.storageHealthy;
   }
 
-  readonly handleBatch = async (batch: RecordBatch, control: BatchControl): Promise<BatchOutput[]> => {
+  readonly handleBatch = async (batch: RecordBatch, control: BatchControl): Promise<BatchResult> => {
     const kind = this.kindOf(batch.topic);
     const sorted = await this.retryWhileUnavailable(batch, control, 'decode', () => this.sort(batch, kind));
+    const table = kind === 'prediction' ? 'predictions' : 'outcomes';
     if (kind === 'prediction') await this.write(batch, control, 'predictions', sorted.predictions);
     else await this.write(batch, control, 'outcomes', sorted.outcomes);
 
-    const { metrics } = this.options;
-    metrics.eventsConsumed.inc({ topic: batch.topic }, batch.records.length);
-    metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, batch.lag);
-    for (const [reason, count] of sorted.rejections) metrics.eventsRejected.inc({ topic: batch.topic, reason }, count);
-    if (sorted.rejections.size > 0) {
-      this.options.logger.warn(
-        { topic: batch.topic, partition: batch.partition, rejected: Object.fromEntries(sorted.rejections), deadLetterTopic: this.options.topics.deadLetters },
-        'records rejected to the dead-letter topic',
-      );
-    }
-    return sorted.deadLetters.length > 0 ? [{ topic: this.options.topics.deadLetters, records: sorted.deadLetters }] : [];
+    return {
+      outputs: sorted.deadLetters.length > 0 ? [{ topic: this.options.topics.deadLetters, records: sorted.deadLetters }] : [],
+      // Counted once committed: a batch that fails to commit comes again and must not count twice.
+      onCommitted: () => {
+        const { metrics } = this.options;
+        metrics.eventsConsumed.inc({ topic: batch.topic }, batch.records.length);
+        metrics.eventsStored.inc({ table }, kind === 'prediction' ? sorted.predictions.length : sorted.outcomes.length);
+        metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, batch.lag);
+        for (const [reason, count] of sorted.rejections) metrics.eventsRejected.inc({ topic: batch.topic, reason }, count);
+        if (sorted.rejections.size > 0) {
+          this.options.logger.warn(
+            { topic: batch.topic, partition: batch.partition, rejected: Object.fromEntries(sorted.rejections), deadLetterTopic: this.options.topics.deadLetters },
+            'records rejected to the dead-letter topic',
+          );
+        }
+      },
+    };
   };
 
   private kindOf(topic: string): EventKind {
@@ -145,7 +152,6 @@ export class Collector {
       stopTimer();
       this.storageHealthy = true;
     });
-    metrics.eventsStored.inc({ table }, rows.length);
   }
 
   /**

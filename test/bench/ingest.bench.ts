@@ -122,11 +122,16 @@ async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, 
     consumer
       .start([topics.predictions], async (batch, control) => {
         if (first === 0) first = performance.now();
-        const outputs = await collector.handleBatch(batch, control);
-        handled += batch.records.length;
-        last = performance.now();
-        if (handled >= eventCount) setImmediate(resolve);
-        return outputs;
+        const result = await collector.handleBatch(batch, control);
+        return {
+          outputs: result.outputs,
+          onCommitted: () => {
+            result.onCommitted?.();
+            handled += batch.records.length;
+            last = performance.now();
+            if (handled >= eventCount) setImmediate(resolve);
+          },
+        };
       })
       .catch(reject);
   });

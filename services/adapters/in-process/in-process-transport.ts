@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type {
   BatchHandler,
   BatchOutput,
+  BatchResult,
   ConsumedRecord,
   OutgoingRecord,
   RecordConsumer,
@@ -186,15 +187,16 @@ class InProcessConsumer implements RecordConsumer {
         if (records.length === 0) continue;
         delivered = true;
         const lastOffset = nextOffset + records.length - 1;
-        let outputs: BatchOutput[];
+        let result: BatchResult;
         try {
-          outputs = await handler({ topic, partition: 0, records, lag: this.transport.endOffset(topic) - lastOffset - 1 }, control);
+          result = await handler({ topic, partition: 0, records, lag: this.transport.endOffset(topic) - lastOffset - 1 }, control);
         } catch {
           // Not committed: the same records come again on the next pass, as after a Kafka restart.
           await delay(FAILED_BATCH_PAUSE_MS, undefined, { signal }).catch(() => {});
           continue;
         }
-        this.transport.commitWithOutputs(this.groupId, topic, lastOffset + 1, outputs);
+        this.transport.commitWithOutputs(this.groupId, topic, lastOffset + 1, result.outputs);
+        result.onCommitted?.();
       }
       if (!delivered) await this.transport.waitForRecords(signal);
     }

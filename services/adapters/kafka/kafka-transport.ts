@@ -22,6 +22,12 @@ export interface KafkaTransportOptions {
   partitionsConsumedConcurrently?: number;
 }
 
+const MAX_COMMIT_ATTEMPTS = 10;
+
+function isRetriable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'retriable' in error && (error as { retriable: unknown }).retriable === true;
+}
+
 const kafkaLogLevels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',
@@ -122,7 +128,7 @@ class KafkaRecordConsumer implements RecordConsumer {
       partitionsConsumedConcurrently: this.concurrency,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (batch.isEmpty()) return;
-        const outputs = await handler(
+        const result = await handler(
           {
             topic: batch.topic,
             partition: batch.partition,
@@ -140,30 +146,39 @@ class KafkaRecordConsumer implements RecordConsumer {
           { heartbeat, isActive: () => isRunning() && !isStale() },
         );
         const lastOffset = batch.lastOffset();
-        const commit = this.commitQueue.then(() => this.commitWithOutputs(batch.topic, batch.partition, (BigInt(lastOffset) + 1n).toString(), outputs));
+        const commit = this.commitQueue.then(() => this.commitWithOutputs(batch.topic, batch.partition, (BigInt(lastOffset) + 1n).toString(), result.outputs));
         this.commitQueue = commit.catch(() => {});
         await commit;
         resolveOffset(lastOffset);
+        result.onCommitted?.();
       },
     });
   }
 
-  /** Dead letters and the offset commit become visible together or not at all (read_committed). */
+  /**
+   * Dead letters and the offset commit become visible together or not at all (read_committed). A
+   * transaction the broker refuses with a retriable error (e.g. CONCURRENT_TRANSACTIONS while it
+   * still writes the markers of the previous one) is aborted and made again, a bounded number of times.
+   */
   private async commitWithOutputs(topic: string, partition: number, nextOffset: string, outputs: readonly BatchOutput[]): Promise<void> {
-    const transaction = await this.transactionalProducer.transaction();
-    try {
-      for (const output of outputs) {
-        if (output.records.length === 0) continue;
-        await transaction.send({
-          topic: output.topic,
-          messages: output.records.map((record) => ({ key: record.key, value: record.value, headers: record.headers })),
-        });
+    for (let attempt = 1; ; attempt++) {
+      const transaction = await this.transactionalProducer.transaction();
+      try {
+        for (const output of outputs) {
+          if (output.records.length === 0) continue;
+          await transaction.send({
+            topic: output.topic,
+            messages: output.records.map((record) => ({ key: record.key, value: record.value, headers: record.headers })),
+          });
+        }
+        await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+        await transaction.commit();
+        return;
+      } catch (error) {
+        await transaction.abort().catch(() => {});
+        if (attempt >= MAX_COMMIT_ATTEMPTS || !isRetriable(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
       }
-      await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
-      await transaction.commit();
-    } catch (error) {
-      await transaction.abort().catch(() => {});
-      throw error;
     }
   }
 

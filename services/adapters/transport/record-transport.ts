@@ -37,12 +37,19 @@ export interface BatchOutput {
   records: OutgoingRecord[];
 }
 
+/** What handling a batch produced. */
+export interface BatchResult {
+  outputs: BatchOutput[];
+  /** Called once the outputs and the offset are committed; not called for a batch that will come again. */
+  onCommitted?: () => void;
+}
+
 /**
  * Handles one batch. When the handler resolves, the consumer publishes its outputs and commits the
  * offset after the batch's last record as one atomic step (a Kafka transaction); when it rejects,
  * nothing is published or committed and the records are delivered again.
  */
-export type BatchHandler = (batch: RecordBatch, control: BatchControl) => Promise<BatchOutput[]>;
+export type BatchHandler = (batch: RecordBatch, control: BatchControl) => Promise<BatchResult>;
 
 export interface RecordConsumer {
   /** Subscribes to the topics and starts delivering batches; resolves once running. */

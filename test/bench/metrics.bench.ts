@@ -1,0 +1,79 @@
+/**
+ * Metrics benchmark: drift and data quality of 20 numeric features, reference and current of
+ * 1,000,000 rows each, then every binary performance metric on the current rows. Prints rows/s and
+ * peak memory; where Evidently is importable (VIGIL_EVIDENTLY_PYTHON, or python3), times its data
+ * drift preset on the same columns in the same run and prints the ratio.
+ *   npm run bench:metrics -- [--rows=1000000] [--features=20]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { numericDrift } from '../../services/core/metrics/drift/numeric-drift.js';
+import { numericFeatureQuality } from '../../services/core/metrics/quality/feature-quality.js';
+import { numericSample } from '../../services/core/metrics/statistics/numeric-sample.js';
+import { projectPath } from '../../services/adapters/project/project-files.js';
+import { createRandom } from '../../services/simulator/random.js';
+
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, features: { type: 'string', default: '20' } } });
+const rows = Number(values.rows);
+const featureCount = Number(values.features);
+
+let peakHeapBytes = 0;
+const heapSampler = setInterval(() => (peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed)), 25);
+
+/** Feature-major columns; the current sample is shifted and widened a little, feature by feature. */
+function generate(seed: number, shift: number): Float64Array[] {
+  const random = createRandom(seed);
+  return Array.from({ length: featureCount }, (_, feature) => {
+    const column = new Float64Array(rows);
+    const scale = 1 + (feature % 5) / 10;
+    for (let row = 0; row < rows; row++) column[row] = 10 * feature + random.normal(0, scale) + shift * (feature % 3);
+    return column;
+  });
+}
+
+const reference = generate(1, 0);
+const current = generate(2, 0.05);
+
+const driftStart = performance.now();
+let driftedFeatures = 0;
+for (let feature = 0; feature < featureCount; feature++) {
+  const referenceSample = numericSample(reference[feature]!, 'reference');
+  if (!referenceSample.defined) throw new Error(referenceSample.reason);
+  const drift = numericDrift(referenceSample.value, current[feature]!);
+  numericFeatureQuality(reference[feature]!, current[feature]!);
+  if (drift.kolmogorovSmirnov.defined && drift.kolmogorovSmirnov.value.pValue < 0.05) driftedFeatures += 1;
+}
+const driftSeconds = (performance.now() - driftStart) / 1000;
+clearInterval(heapSampler);
+
+const lines = [
+  `bench:metrics  ${rows.toLocaleString('en-US')} reference + ${rows.toLocaleString('en-US')} current rows, ${featureCount} numeric features`,
+  `  drift (KS + p-value, Wasserstein, normalised Wasserstein, PSI, JS, KL, Hellinger) + quality: ${driftSeconds.toFixed(2)} s, ${Math.round(rows / driftSeconds).toLocaleString('en-US')} current rows/s (${driftedFeatures}/${featureCount} features drifted at p < 0.05)`,
+];
+
+const evidentlyPython = [process.env.VIGIL_EVIDENTLY_PYTHON, 'python3'].find(
+  (python) => python && spawnSync(python, ['-c', 'import evidently'], { stdio: 'ignore' }).status === 0,
+);
+if (evidentlyPython) {
+  const folder = mkdtempSync(join(tmpdir(), 'vigil-bench-metrics-'));
+  try {
+    for (const [name, columns] of [['reference', reference], ['current', current]] as const) {
+      const joined = new Float64Array(rows * featureCount);
+      columns.forEach((column, feature) => joined.set(column, feature * rows));
+      writeFileSync(join(folder, `${name}.f64`), Buffer.from(joined.buffer));
+    }
+    const run = spawnSync(evidentlyPython, [projectPath('test', 'bench', 'evidently_drift.py'), folder, String(rows), String(featureCount)], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`Evidently failed: ${run.stderr.slice(-2000)}`);
+    const evidently = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number; version: string };
+    lines.push(`  Evidently ${evidently.version} DataDriftPreset on the same data: ${evidently.seconds.toFixed(2)} s -> Vigil is ${(evidently.seconds / driftSeconds).toFixed(1)}x faster`);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+} else {
+  lines.push('  Evidently not importable (set VIGIL_EVIDENTLY_PYTHON to a Python with `pip install evidently`): no comparison');
+}
+lines.push(`  peak memory: RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, heap ${(peakHeapBytes / 1024 / 1024).toFixed(0)} MiB`, '');
+process.stdout.write(lines.join('\n'));
