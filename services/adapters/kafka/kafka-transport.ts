@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Consumer, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer, type Producer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type {
   BatchHandler,
@@ -75,6 +75,10 @@ export class KafkaTransport implements RecordTransport {
     const transactionalProducer = this.kafka.producer({
       transactionalId: `${groupId}.${this.options.instanceId}`,
       idempotent: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded, so that a stop during a Kafka outage ends (kafkajs warns that idempotence prefers
+      // unbounded retries); a transaction that gives up is aborted and its batch comes again.
+      retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 2_000 },
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     });
@@ -97,7 +101,7 @@ export class KafkaTransport implements RecordTransport {
   }
 
   async createProducer(): Promise<RecordProducer> {
-    const producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+    const producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     return new KafkaRecordProducer(producer);
   }
