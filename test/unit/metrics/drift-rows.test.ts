@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { driftAndQualityRows, type FeatureColumns } from '../../../services/core/metrics/rows/drift-rows.js';
+import { benjaminiHochberg } from '../../../services/core/metrics/multiple-testing.js';
+import { classify } from '../../../services/core/metrics/rows/threshold-policy.js';
+import { createRandom } from '../../../services/simulator/random.js';
+
+function normalColumn(seed: number, size: number, mean: number): number[] {
+  const random = createRandom(seed);
+  return Array.from({ length: size }, () => random.normal(mean, 1));
+}
+
+const noThresholds = () => undefined;
+
+describe('classify', () => {
+  it('judges larger-is-worse and smaller-is-worse metrics against warn and alert', () => {
+    const psi = { warn: 0.1, alert: 0.25, direction: 'above' as const };
+    expect(classify(0.05, psi)).toEqual({ status: 'ok', threshold: 0.1 });
+    expect(classify(0.2, psi)).toEqual({ status: 'warn', threshold: 0.1 });
+    expect(classify(0.3, psi)).toEqual({ status: 'alert', threshold: 0.25 });
+    const auroc = { warn: 0.75, alert: 0.7, direction: 'below' as const };
+    expect(classify(0.8, auroc).status).toBe('ok');
+    expect(classify(0.72, auroc).status).toBe('warn');
+    expect(classify(0.65, auroc)).toEqual({ status: 'alert', threshold: 0.7 });
+    expect(classify(123, undefined)).toEqual({ status: 'ok', threshold: null });
+  });
+});
+
+describe('driftAndQualityRows', () => {
+  const features: FeatureColumns[] = [
+    { name: 'stable', type: 'numeric', reference: normalColumn(1, 2000, 0), current: normalColumn(2, 2000, 0) },
+    { name: 'shifted', type: 'numeric', reference: normalColumn(3, 2000, 0), current: normalColumn(4, 2000, 0.5) },
+    { name: 'admission_source', type: 'categorical', reference: Array.from({ length: 900 }, (_, index) => (index % 3 === 0 ? 'ED' : 'ward')), current: Array.from({ length: 900 }, (_, index) => (index % 3 === 0 ? 'ED' : index % 3 === 1 ? 'ward' : 'direct')) },
+  ];
+
+  it('emits one tidy row per feature and metric, with the names of the report format', () => {
+    const rows = driftAndQualityRows(features, { thresholds: noThresholds });
+    expect(rows.filter((row) => row.feature === 'stable').map((row) => `${row.kind}:${row.metric}`)).toEqual([
+      'drift:ks', 'drift:wasserstein', 'drift:wasserstein_norm', 'drift:psi', 'drift:jensen_shannon', 'drift:kl', 'drift:hellinger', 'quality:missing_share', 'quality:out_of_range_share',
+    ]);
+    expect(rows.filter((row) => row.feature === 'admission_source').map((row) => row.metric)).toEqual(['psi', 'chi_square', 'jensen_shannon', 'l_infinity', 'unseen_share', 'missing_share']);
+    for (const row of rows) {
+      expect(Object.keys(row).sort()).toEqual(['ci_high', 'ci_low', 'feature', 'group', 'kind', 'metric', 'n_current', 'n_reference', 'p_value', 'reason', 'segment', 'status', 'threshold', 'value']);
+      expect(row.segment).toBeNull();
+    }
+  });
+
+  it('alerts on the shifted features only, deciding the tests together with Benjamini-Hochberg', () => {
+    const rows = driftAndQualityRows(features, { thresholds: noThresholds, falseDiscoveryRate: 0.05 });
+    const tests = rows.filter((row) => row.metric === 'ks' || row.metric === 'chi_square');
+    expect(tests.map((row) => [row.feature, row.status])).toEqual([
+      ['stable', 'ok'],
+      ['shifted', 'alert'],
+      ['admission_source', 'alert'],
+    ]);
+    const { adjustedPValues } = benjaminiHochberg(tests.map((row) => row.p_value as number), 0.05);
+    tests.forEach((row, index) => expect(row.reason).toContain(`adjusted p = ${(adjustedPValues[index] as number).toPrecision(3)} over 3 tests`));
+    expect(rows.find((row) => row.feature === 'admission_source' && row.metric === 'unseen_share')?.value).toBeCloseTo(1 / 3, 12);
+  });
+
+  it('applies the spec thresholds to distances', () => {
+    const rows = driftAndQualityRows(features, { thresholds: (metric) => (metric === 'psi' ? { warn: 0.1, alert: 0.25, direction: 'above' } : undefined) });
+    const psi = rows.filter((row) => row.metric === 'psi');
+    expect(psi.find((row) => row.feature === 'stable')).toMatchObject({ status: 'ok', threshold: 0.1 });
+    const shifted = psi.find((row) => row.feature === 'shifted');
+    expect(shifted?.status).not.toBe('ok');
+    expect(shifted?.value).toBeGreaterThan(0.1);
+  });
+
+  it('reports what cannot be computed as undefined with a reason, never as 0', () => {
+    const rows = driftAndQualityRows([{ name: 'lactate', type: 'numeric', reference: [1, 2, 3], current: [null, null] }], { thresholds: noThresholds });
+    const ks = rows.find((row) => row.metric === 'ks');
+    expect(ks).toMatchObject({ status: 'undefined', value: null, p_value: null });
+    expect(ks?.reason).toMatch(/current/);
+    expect(rows.find((row) => row.metric === 'missing_share')).toMatchObject({ status: 'ok', value: 1 });
+  });
+});
