@@ -9,7 +9,7 @@ import { projectPath } from '../../services/adapters/project/project-files.js';
 import { DEAD_LETTER_HEADERS } from '../../services/collector/dead-letter.js';
 import { ForeignProducer, foreignOutcome, foreignPrediction } from '../support/foreign-producer.js';
 import { groupCaughtUp, parseMetrics, readTopic, sumMetric } from '../support/kafka-inspection.js';
-import { uniqueTopics, waitFor } from '../support/pipeline-harness.js';
+import { kafkaCollectorEnvironment, uniqueTopics, waitFor } from '../support/pipeline-harness.js';
 import { stackEndpoints } from '../support/stack-endpoints.js';
 import { testStorageTarget, uniqueName } from '../support/test-storage.js';
 
@@ -75,17 +75,8 @@ describe('a collector killed with SIGKILL mid-stream and restarted', () => {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
-      KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-      VIGIL_PREDICTIONS_TOPIC: topics.predictions,
-      VIGIL_OUTCOMES_TOPIC: topics.outcomes,
-      VIGIL_DEAD_LETTER_TOPIC: topics.deadLetters,
-      VIGIL_CONSUMER_GROUP: group,
-      VIGIL_INSTANCE_ID: runId,
-      VIGIL_HTTP_PORT: String(port),
       VIGIL_LOG_LEVEL: 'warn',
-      CLICKHOUSE_DATABASE: storage.database,
-      ...(storage.kind === 'server' ? { CLICKHOUSE_URL: storage.url } : { VIGIL_DATA_DIR: storage.dataDirectory }),
+      ...kafkaCollectorEnvironment({ endpoints, topics, group, instanceId: runId, storage, httpPort: port }),
     };
 
     const producer = await ForeignProducer.connect(endpoints.kafkaBrokers, endpoints.schemaRegistryUrl);

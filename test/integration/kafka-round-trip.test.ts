@@ -7,7 +7,7 @@ import { DEAD_LETTER_HEADERS } from '../../services/collector/dead-letter.js';
 import { startVigil, type RunningVigil } from '../../services/runtime/vigil-runtime.js';
 import { ForeignProducer, foreignOutcome, foreignPrediction } from '../support/foreign-producer.js';
 import { committedOffsets, groupCaughtUp, parseMetrics, readTopic, sumMetric } from '../support/kafka-inspection.js';
-import { quietLogger, uniqueTopics, waitFor } from '../support/pipeline-harness.js';
+import { kafkaCollectorEnvironment, quietLogger, uniqueTopics, waitFor } from '../support/pipeline-harness.js';
 import { stackEndpoints } from '../support/stack-endpoints.js';
 import { testStorageTarget, uniqueName } from '../support/test-storage.js';
 
@@ -25,18 +25,7 @@ describe('collector on real Kafka, the schema registry and ClickHouse', () => {
   const outcomeType = avro.Type.forSchema(ForeignProducer.schemaFile('outcome-event.avsc') as avro.Schema);
 
   beforeAll(async () => {
-    const config = loadConfig({
-      KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-      VIGIL_PREDICTIONS_TOPIC: topics.predictions,
-      VIGIL_OUTCOMES_TOPIC: topics.outcomes,
-      VIGIL_DEAD_LETTER_TOPIC: topics.deadLetters,
-      VIGIL_CONSUMER_GROUP: group,
-      VIGIL_INSTANCE_ID: runId,
-      VIGIL_HTTP_PORT: '0',
-      ...(storage.kind === 'server' ? { CLICKHOUSE_URL: storage.url } : { VIGIL_DATA_DIR: storage.dataDirectory }),
-      CLICKHOUSE_DATABASE: storage.database,
-    });
+    const config = loadConfig(kafkaCollectorEnvironment({ endpoints, topics, group, instanceId: runId, storage, httpPort: 0 }));
     vigil = await startVigil(config, ['collector'], quietLogger);
     producer = await ForeignProducer.connect(endpoints.kafkaBrokers, endpoints.schemaRegistryUrl);
   });

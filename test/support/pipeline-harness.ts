@@ -72,3 +72,27 @@ export async function waitFor(condition: () => Promise<boolean> | boolean, timeo
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** The environment of a Kafka-backed Vigil with its own topics, group, instance and database. */
+export function kafkaCollectorEnvironment(options: {
+  endpoints: { kafkaBrokers: string[]; schemaRegistryUrl: string };
+  topics: TopicNames;
+  group: string;
+  instanceId: string;
+  storage: StorageTarget;
+  httpPort: number;
+}): Record<string, string> {
+  const { endpoints, topics, storage } = options;
+  return {
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    VIGIL_PREDICTIONS_TOPIC: topics.predictions,
+    VIGIL_OUTCOMES_TOPIC: topics.outcomes,
+    VIGIL_DEAD_LETTER_TOPIC: topics.deadLetters,
+    VIGIL_CONSUMER_GROUP: options.group,
+    VIGIL_INSTANCE_ID: options.instanceId,
+    VIGIL_HTTP_PORT: String(options.httpPort),
+    CLICKHOUSE_DATABASE: storage.database,
+    ...(storage.kind === 'server' ? { CLICKHOUSE_URL: storage.url } : { VIGIL_DATA_DIR: storage.dataDirectory }),
+  };
+}
