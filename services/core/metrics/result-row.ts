@@ -28,6 +28,25 @@ export interface ResultRow {
   reason: string | null;
 }
 
+/** A row with every optional field empty and status ok; callers fill in what they know. */
+export function resultRow(fields: Pick<ResultRow, 'kind' | 'metric'> & Partial<ResultRow>): ResultRow {
+  return {
+    feature: null,
+    segment: null,
+    group: null,
+    value: null,
+    p_value: null,
+    ci_low: null,
+    ci_high: null,
+    n_reference: null,
+    n_current: null,
+    threshold: null,
+    status: 'ok',
+    reason: null,
+    ...fields,
+  };
+}
+
 /** A value that may be undefined for a stated reason (one class only, empty window, ...). */
 export type Outcome<T> = { defined: true; value: T } | { defined: false; reason: string };
 

@@ -3,7 +3,7 @@ import type { CategoricalValues } from '../drift/categorical-drift.js';
 import { estimateConfidenceBasedPerformance } from '../estimation/confidence-based-estimation.js';
 import { groupFairness } from '../fairness/group-fairness.js';
 import { binaryClassificationMetrics } from '../performance/binary-classification.js';
-import type { Outcome, ResultRow } from '../result-row.js';
+import { resultRow, type Outcome, type ResultRow } from '../result-row.js';
 import type { NumericValues } from '../statistics/numeric-sample.js';
 import { driftAndQualityRows, type FeatureColumns } from './drift-rows.js';
 import { calibrationRows, estimationRows, fairnessRows, performanceRows } from './model-rows.js';
@@ -79,20 +79,11 @@ export function datasetReport(input: DatasetReportInput): DatasetReport {
 }
 
 function unmeasured(kind: 'performance', metric: string, rowCount: number): ResultRow {
-  return {
+  return resultRow({
     kind,
     metric,
-    feature: null,
-    segment: null,
-    group: null,
-    value: null,
-    p_value: null,
-    ci_low: null,
-    ci_high: null,
-    n_reference: null,
     n_current: rowCount,
-    threshold: null,
     status: 'undefined',
     reason: 'the current data has no label column; see cbpe_auroc for the estimate from scores',
-  };
+  });
 }

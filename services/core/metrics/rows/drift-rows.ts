@@ -2,7 +2,7 @@ import { categoricalDrift, type CategoricalValues } from '../drift/categorical-d
 import { numericDrift } from '../drift/numeric-drift.js';
 import { benjaminiHochberg } from '../multiple-testing.js';
 import { categoricalFeatureQuality, numericFeatureQuality } from '../quality/feature-quality.js';
-import type { Outcome, ResultRow } from '../result-row.js';
+import { resultRow, type Outcome, type ResultRow } from '../result-row.js';
 import type { NumericValues } from '../statistics/numeric-sample.js';
 import { classify, type ThresholdLookup } from './threshold-policy.js';
 
@@ -100,24 +100,9 @@ interface Counts {
 }
 
 function emptyRow(kind: 'drift' | 'quality', metric: string, feature: string, counts: Counts): ResultRow {
-  return {
-    kind,
-    metric,
-    feature,
-    segment: null,
-    group: null,
-    value: null,
-    p_value: null,
-    ci_low: null,
-    ci_high: null,
-    n_reference: counts.n_reference,
-    n_current: counts.n_current,
-    threshold: null,
-    status: 'ok',
-    reason: null,
-  };
+  return resultRow({ kind, metric, feature, ...counts });
 }
 
 function undefinedRow(kind: 'drift' | 'quality', metric: string, feature: string, counts: Counts, reason: string): ResultRow {
-  return { ...emptyRow(kind, metric, feature, counts), status: 'undefined', reason };
+  return resultRow({ kind, metric, feature, ...counts, status: 'undefined', reason });
 }

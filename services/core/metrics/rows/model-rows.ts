@@ -2,7 +2,7 @@ import type { CalibrationReport } from '../calibration/calibration.js';
 import type { ConfidenceBasedEstimationReport, Estimate } from '../estimation/confidence-based-estimation.js';
 import type { GroupFairnessReport } from '../fairness/group-fairness.js';
 import type { AurocEstimate, BinaryClassificationReport, ProportionEstimate } from '../performance/binary-classification.js';
-import type { Outcome, ResultKind, ResultRow } from '../result-row.js';
+import { resultRow, type Outcome, type ResultKind, type ResultRow } from '../result-row.js';
 import { normalQuantile } from '../statistics/normal.js';
 import { classify, type ThresholdLookup } from './threshold-policy.js';
 
@@ -15,22 +15,7 @@ export interface RowScope {
 const POPULATION: RowScope = { segment: null, group: null };
 
 function baseRow(kind: ResultKind, metric: string, scope: RowScope, nCurrent: number | null): ResultRow {
-  return {
-    kind,
-    metric,
-    feature: null,
-    segment: scope.segment,
-    group: scope.group,
-    value: null,
-    p_value: null,
-    ci_low: null,
-    ci_high: null,
-    n_reference: null,
-    n_current: nCurrent,
-    threshold: null,
-    status: 'ok',
-    reason: null,
-  };
+  return resultRow({ kind, metric, segment: scope.segment, group: scope.group, n_current: nCurrent });
 }
 
 interface RowValue {

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { datasetReport, type DatasetColumns } from '../../../services/core/metrics/rows/dataset-report.js';
+import { createRandom } from '../../../services/simulator/random.js';
+
+function columns(seed: number, rows: number, withLabels: boolean): DatasetColumns {
+  const random = createRandom(seed);
+  const heartRate = Array.from({ length: rows }, () => (random.chance(0.05) ? null : random.normal(88, 14)));
+  const source = Array.from({ length: rows }, () => (random.chance(0.3) ? 'ED' : 'ward'));
+  const sex = Array.from({ length: rows }, () => (random.chance(0.5) ? 'F' : 'M'));
+  const scores = Float64Array.from({ length: rows }, () => random.uniform());
+  const labels = Uint8Array.from(scores, (score) => (random.chance(score) ? 1 : 0));
+  return {
+    rowCount: rows,
+    numeric: () => heartRate,
+    categorical: () => source,
+    segment: () => sex,
+    scores,
+    labels: withLabels ? labels : null,
+  };
+}
+
+const input = (current: DatasetColumns) => ({
+  features: [
+    { name: 'heart_rate', type: 'numeric' as const },
+    { name: 'admission_source', type: 'categorical' as const },
+  ],
+  scoreColumn: 'score',
+  segments: ['sex'],
+  decisionThreshold: 0.3,
+  minimumGroupSize: 30,
+  falseDiscoveryRate: 0.05,
+  thresholds: () => undefined,
+  reference: columns(1, 1500, true),
+  current,
+});
+
+describe('datasetReport', () => {
+  it('reports drift of features and score, performance, calibration, fairness and the estimate', () => {
+    const { rows, reliability } = datasetReport(input(columns(2, 1200, true)));
+    const kinds = new Set(rows.map((row) => `${row.kind}:${row.metric}`));
+    for (const expected of ['drift:ks', 'drift:chi_square', 'quality:missing_share', 'performance:auroc', 'calibration:ece', 'fairness:equalized_odds_difference', 'performance:cbpe_auroc']) {
+      expect(kinds.has(expected), expected).toBe(true);
+    }
+    expect(rows.some((row) => row.feature === 'score' && row.metric === 'ks')).toBe(true);
+    expect(rows.filter((row) => row.kind === 'fairness' && row.segment === 'sex' && row.group !== null).map((row) => row.group)).toEqual(['F', 'M']);
+    expect(reliability.defined).toBe(true);
+  });
+
+  it('says performance is unmeasured without labels and still estimates it from scores', () => {
+    const { rows } = datasetReport(input(columns(2, 1200, false)));
+    expect(rows.find((row) => row.metric === 'auroc')).toMatchObject({ status: 'undefined', value: null });
+    expect(rows.find((row) => row.metric === 'auroc')?.reason).toContain('no label column');
+    expect(rows.find((row) => row.metric === 'cbpe_auroc')?.value).toBeGreaterThan(0.5);
+    expect(rows.some((row) => row.kind === 'fairness' || row.kind === 'calibration')).toBe(false);
+  });
+});
