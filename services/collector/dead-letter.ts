@@ -4,17 +4,6 @@ import type { DecodeFailureReason } from '../adapters/schema-registry/event-code
 /** Every reason a record can be refused; each is a value of the `reason` metric label. */
 export type RejectionReason = DecodeFailureReason | 'empty-value' | 'payload-too-large' | 'invalid-event';
 
-export const REJECTION_REASONS: readonly RejectionReason[] = [
-  'empty-value',
-  'payload-too-large',
-  'not-wire-format',
-  'unknown-schema',
-  'wrong-event-type',
-  'incompatible-schema',
-  'malformed-avro',
-  'invalid-event',
-];
-
 /** Header names on a dead letter; the value and key are the original bytes, untouched. */
 export const DEAD_LETTER_HEADERS = {
   sourceTopic: 'vigil.source.topic',

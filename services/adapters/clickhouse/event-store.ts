@@ -147,13 +147,4 @@ export class EventStore {
     const [row] = await result.json<{ rows: string | number }>();
     return Number(row?.rows ?? 0);
   }
-
-  async ping(): Promise<boolean> {
-    try {
-      await this.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((result) => result.json());
-      return true;
-    } catch {
-      return false;
-    }
-  }
 }
