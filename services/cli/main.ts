@@ -10,6 +10,8 @@ usage:
   vigil run [--target=all|collector|simulator[,...]]   run services in this process (default: all)
   vigil sql "<query>"                                  run a read-only query against the configured storage
   vigil simulate [--rate=N] [--count=N] [--seed=N]     publish synthetic sepsis-risk traffic, then exit
+  vigil report --spec model.yaml --reference ref.csv --current cur.csv [--format json|html] [--out FILE]
+                                                       every metric, exactly, on two dataset files (CSV or NDJSON)
   vigil help
 
 Configuration comes from environment variables (see README.md); flags override them.`;
@@ -47,6 +49,17 @@ async function main(argv: string[]): Promise<number> {
       const { simulateCommand } = await import('./simulate-command.js');
       return simulateCommand(config, logger);
     }
+    case 'report': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { spec: { type: 'string' }, reference: { type: 'string' }, current: { type: 'string' }, format: { type: 'string', default: 'json' }, out: { type: 'string' } },
+        strict: true,
+      });
+      for (const flag of ['spec', 'reference', 'current'] as const) if (!values[flag]) throw new ConfigError(`--${flag}`, 'is required');
+      if (values.format !== 'json' && values.format !== 'html') throw new ConfigError('--format', `expected json or html, got "${values.format}"`);
+      const { reportCommand } = await import('./report-command.js');
+      return reportCommand({ spec: values.spec as string, reference: values.reference as string, current: values.current as string, format: values.format, out: values.out });
+    }
     case undefined:
     case 'help':
     case '--help':
@@ -65,6 +78,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof ConfigError) process.stderr.write(`vigil: configuration error: ${error.message}\n`);
+    else if (error instanceof Error && (error.name === 'DatasetError' || error.name === 'ModelSpecError')) process.stderr.write(`vigil: ${error.message}\n`);
     else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) process.stderr.write(`vigil: ${error.message}\n`);
     else process.stderr.write(`vigil: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;

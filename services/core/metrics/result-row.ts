@@ -30,7 +30,10 @@ export interface ResultRow {
 
 /** A row with every optional field empty and status ok; callers fill in what they know. */
 export function resultRow(fields: Pick<ResultRow, 'kind' | 'metric'> & Partial<ResultRow>): ResultRow {
+  const { kind, metric, ...rest } = fields;
   return {
+    kind,
+    metric,
     feature: null,
     segment: null,
     group: null,
@@ -43,7 +46,7 @@ export function resultRow(fields: Pick<ResultRow, 'kind' | 'metric'> & Partial<R
     threshold: null,
     status: 'ok',
     reason: null,
-    ...fields,
+    ...rest,
   };
 }
 

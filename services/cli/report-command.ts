@@ -1,0 +1,84 @@
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { loadModelSpecFile } from '../adapters/dataset/model-spec-file.js';
+import { readDataset, type Dataset } from '../adapters/dataset/dataset-file.js';
+import { thresholdLookup, type ModelSpec } from '../core/model-spec/model-spec.js';
+import { datasetReport, type DatasetColumns } from '../core/metrics/rows/dataset-report.js';
+import { renderHtmlReport, scoreShares } from '../report/html-report.js';
+import { createProgressBar } from './progress-bar.js';
+
+export interface ReportArguments {
+  spec: string;
+  reference: string;
+  current: string;
+  format: 'json' | 'html';
+  out: string | undefined;
+}
+
+/** `vigil report`: every metric, computed exactly on a reference and a current dataset file. */
+export async function reportCommand(args: ReportArguments): Promise<number> {
+  const spec = await loadModelSpecFile(args.spec);
+  const reference = await read(args.reference, spec, false);
+  const current = await read(args.current, spec, true);
+  const report = datasetReport({
+    features: spec.features,
+    scoreColumn: spec.scoreColumn,
+    segments: spec.segments,
+    decisionThreshold: spec.decisionThreshold,
+    minimumGroupSize: spec.minimumGroupSize,
+    falseDiscoveryRate: spec.drift.falseDiscoveryRate,
+    binCount: spec.drift.binCount,
+    thresholds: thresholdLookup(spec),
+    reference: columnsOf(reference),
+    current: columnsOf(current),
+  });
+  const output =
+    args.format === 'json'
+      ? JSON.stringify({ model_id: spec.modelId, model_version: spec.modelVersion, rows: report.rows }, null, 1) + '\n'
+      : renderHtmlReport({
+          modelId: spec.modelId,
+          modelVersion: spec.modelVersion,
+          referenceName: basename(args.reference),
+          currentName: basename(args.current),
+          generatedAt: new Date(),
+          rows: report.rows,
+          reliability: report.reliability,
+          scoreDistribution: { reference: scoreShares(reference.scores), current: scoreShares(current.scores) },
+        });
+  if (args.out) {
+    await writeFile(args.out, output);
+    const alerts = report.rows.filter((row) => row.status === 'alert').length;
+    process.stderr.write(`vigil report: ${report.rows.length} rows (${alerts} alert) written to ${args.out}\n`);
+  } else process.stdout.write(output);
+  return 0;
+}
+
+async function read(file: string, spec: ModelSpec, labelOptional: boolean): Promise<Dataset> {
+  const progress = createProgressBar(`reading ${basename(file)}`);
+  const dataset = await readDataset(file, {
+    numeric: spec.features.filter((feature) => feature.type === 'numeric').map((feature) => feature.name),
+    categorical: [...spec.features.filter((feature) => feature.type === 'categorical').map((feature) => feature.name), ...spec.segments],
+    score: spec.scoreColumn,
+    label: spec.labelColumn,
+    labelOptional,
+    onProgress: (bytesRead, totalBytes, rowsRead) => progress.update(bytesRead, totalBytes, `${rowsRead.toLocaleString('en-US')} rows`),
+  });
+  progress.finish(`${dataset.rowCount.toLocaleString('en-US')} rows`);
+  return dataset;
+}
+
+function columnsOf(dataset: Dataset): DatasetColumns {
+  const column = <T>(columns: Map<string, T>, name: string): T => {
+    const values = columns.get(name);
+    if (values === undefined) throw new Error(`column ${name} was not read`);
+    return values;
+  };
+  return {
+    rowCount: dataset.rowCount,
+    numeric: (name) => column(dataset.numeric, name),
+    categorical: (name) => column(dataset.categorical, name),
+    segment: (name) => column(dataset.categorical, name),
+    scores: dataset.scores,
+    labels: dataset.labels,
+  };
+}
