@@ -39,13 +39,13 @@ function rowsTable(rows: readonly ResultRow[]): string {
 
 const WIDTH = 420;
 const HEIGHT = 260;
-const MARGIN = 36;
+const MARGIN = 42;
 const x = (share: number): number => MARGIN + share * (WIDTH - 2 * MARGIN);
 const y = (share: number): number => HEIGHT - MARGIN - share * (HEIGHT - 2 * MARGIN);
 
 function axes(xLabel: string, yLabel: string, yMaximum: number): string {
   const ticks = [0, 0.25, 0.5, 0.75, 1]
-    .map((tick) => `<text x="${x(tick)}" y="${HEIGHT - MARGIN + 14}" text-anchor="middle">${tick}</text><text x="${MARGIN - 6}" y="${y(tick) + 4}" text-anchor="end">${formatNumber(tick * yMaximum)}</text>`)
+    .map((tick) => `<text x="${x(tick)}" y="${HEIGHT - MARGIN + 14}" text-anchor="middle">${tick}</text><text x="${MARGIN - 6}" y="${y(tick) + 4}" text-anchor="end">${Number((tick * yMaximum).toPrecision(2))}</text>`)
     .join('');
   return `<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(0)}" class="axis"/><line x1="${x(0)}" y1="${y(0)}" x2="${x(0)}" y2="${y(1)}" class="axis"/>${ticks}<text x="${WIDTH / 2}" y="${HEIGHT - 4}" text-anchor="middle">${xLabel}</text><text x="10" y="${HEIGHT / 2}" transform="rotate(-90 10 ${HEIGHT / 2})" text-anchor="middle">${yLabel}</text>`;
 }
