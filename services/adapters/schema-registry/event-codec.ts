@@ -13,7 +13,7 @@ export type DecodedEvent =
   | { ok: false; reason: DecodeFailureReason; detail: string; schemaId: number | null };
 
 /** What avsc yields for the ambiguous ["int", "double", "string"] label union: a wrapped branch. */
-type WireLabel = { int: number } | { double: number } | { string: string };
+export type WireLabel = { int: number } | { double: number } | { string: string };
 
 function labelFromWire(wire: WireLabel): OutcomeLabel {
   if ('int' in wire) return { kind: 'binary', value: wire.int };
@@ -21,7 +21,8 @@ function labelFromWire(wire: WireLabel): OutcomeLabel {
   return { kind: 'class', value: wire.string };
 }
 
-function labelToWire(label: OutcomeLabel): WireLabel {
+/** The label as avsc encodes the ambiguous union: wrapped in its branch name. */
+export function labelToWire(label: OutcomeLabel): WireLabel {
   switch (label.kind) {
     case 'binary':
       return { int: label.value };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import type { OutcomeLabel } from '../../../services/core/events/event-types.js';
+import { labelToWire } from '../../../services/adapters/schema-registry/event-codec.js';
 import {
   backdatedStartTime,
   DEFAULT_ACCELERATION_FACTOR,
@@ -20,18 +20,6 @@ function readSchema(name: string): avro.Type {
 
 const predictionType = readSchema('prediction-event.avsc');
 const outcomeType = readSchema('outcome-event.avsc');
-
-/** The outcome label union ["int","double","string"] is ambiguous to avsc, which wraps it. */
-function wrappedLabel(label: OutcomeLabel): Record<string, number | string> {
-  switch (label.kind) {
-    case 'binary':
-      return { int: label.value };
-    case 'regression':
-      return { double: label.value };
-    case 'class':
-      return { string: label.value };
-  }
-}
 
 function avroProblems(type: avro.Type, value: unknown): string[] {
   const problems: string[] = [];
@@ -71,7 +59,7 @@ describe('trafficSchedule', () => {
         expect(avroProblems(predictionType, scheduled.event), scheduled.event.event_id).toEqual([]);
         expect(predictionType.fromBuffer(predictionType.toBuffer(scheduled.event))).toEqual(scheduled.event);
       } else {
-        const encodable = { ...scheduled.event, label: wrappedLabel(scheduled.event.label) };
+        const encodable = { ...scheduled.event, label: labelToWire(scheduled.event.label) };
         expect(avroProblems(outcomeType, encodable), scheduled.event.event_id).toEqual([]);
         expect(scheduled.event.label.kind).toBe('binary');
       }
