@@ -1,4 +1,5 @@
 import type { VigilConfig } from '../config/vigil-config.js';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { createStorageClient } from '../adapters/clickhouse/storage-client.js';
 
 const READ_ONLY_STATEMENT = /^\s*(select|with|show|describe|desc|explain|exists)\b/i;
@@ -9,7 +10,7 @@ export async function sqlCommand(config: VigilConfig, query: string, format: 'ta
     process.stderr.write('vigil sql: only read-only statements (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS) are allowed\n');
     return 2;
   }
-  let client;
+  let client: ClickHouseClient;
   try {
     client = createStorageClient(config.storage);
   } catch (error) {
