@@ -191,30 +191,58 @@ export function groupFairness(input: GroupFairnessInput): GroupFairnessReport {
   }
   const groupedScores = new Float64Array(rows);
   const groupedLabels = new Uint8Array(rows);
-  const predictedPositives = new Uint32Array(names.length);
-  const falsePositives = new Uint32Array(names.length);
-  const negatives = new Uint32Array(names.length);
   const cursor = starts.slice();
   for (let row = 0; row < rows; row += 1) {
     const index = groupOfRow[row]!;
     const position = cursor[index]!;
     cursor[index] = position + 1;
-    const score = scores[row]!;
-    const label = labels[row]!;
-    groupedScores[position] = score;
-    groupedLabels[position] = label;
-    if (score >= threshold) {
-      predictedPositives[index]! += 1;
-      if (label === 0) falsePositives[index]! += 1;
-    }
-    if (label === 0) negatives[index]! += 1;
+    groupedScores[position] = scores[row]!;
+    groupedLabels[position] = labels[row]!;
   }
+  return compareGroups(
+    order.map((index) => {
+      const start = starts[index]!;
+      const size = sizes[index]!;
+      return {
+        group: names[index]!,
+        size,
+        performance: () =>
+          binaryClassificationMetrics({
+            kind: 'binary-classification',
+            scores: groupedScores.subarray(start, start + size),
+            labels: groupedLabels.subarray(start, start + size),
+            threshold,
+            confidenceLevel: level,
+          }),
+      };
+    }),
+    { threshold, minimumGroupSize, confidenceLevel: level },
+  );
+}
 
+/** One group of a segment attribute: its size, and its performance, computed only when needed. */
+export interface GroupPerformance {
+  group: string;
+  size: number;
+  performance: () => BinaryClassificationReport;
+}
+
+export interface GroupComparisonOptions {
+  threshold: number;
+  minimumGroupSize: number;
+  confidenceLevel: number;
+}
+
+/**
+ * The fairness report from each group's performance report, however it was computed (from rows,
+ * or from a window's sketches): selection and false positive rates come from the confusion counts,
+ * the true positive rate is the sensitivity. Groups are reported in the order given.
+ */
+export function compareGroups(groups: readonly GroupPerformance[], options: GroupComparisonOptions): GroupFairnessReport {
+  const { threshold, minimumGroupSize, confidenceLevel: level } = options;
   const results: GroupResult[] = [];
   const reported: ReportedGroup[] = [];
-  for (const index of order) {
-    const group = names[index]!;
-    const size = sizes[index]!;
+  for (const { group, size, performance: performanceOf } of groups) {
     if (size < minimumGroupSize) {
       results.push({
         group,
@@ -224,26 +252,24 @@ export function groupFairness(input: GroupFairnessInput): GroupFairnessReport {
       });
       continue;
     }
-    const start = starts[index]!;
-    const performance = binaryClassificationMetrics({
-      kind: 'binary-classification',
-      scores: groupedScores.subarray(start, start + size),
-      labels: groupedLabels.subarray(start, start + size),
-      threshold,
-      confidenceLevel: level,
-    });
+    const performance = performanceOf();
+    const counts = performance.counts;
     const result: ReportedGroup = {
       group,
       size,
       suppressed: false,
-      selectionRate: proportionEstimate(predictedPositives[index]!, size, level, 'no rows'),
+      selectionRate: counts.defined
+        ? proportionEstimate(counts.value.truePositives + counts.value.falsePositives, counts.value.rows, level, 'no rows')
+        : counts,
       truePositiveRate: performance.sensitivity,
-      falsePositiveRate: proportionEstimate(
-        falsePositives[index]!,
-        negatives[index]!,
-        level,
-        'no negative labels, so the false positive rate is undefined',
-      ),
+      falsePositiveRate: counts.defined
+        ? proportionEstimate(
+            counts.value.falsePositives,
+            counts.value.negatives,
+            level,
+            'no negative labels, so the false positive rate is undefined',
+          )
+        : counts,
       performance,
     };
     results.push(result);
