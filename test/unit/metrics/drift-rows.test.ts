@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { driftAndQualityRows, type FeatureColumns } from '../../../services/core/metrics/rows/drift-rows.js';
+import { compareColumns, driftAndQualityRows, type FeatureColumns } from '../../../services/core/metrics/rows/drift-rows.js';
 import { benjaminiHochberg } from '../../../services/core/metrics/multiple-testing.js';
 import { classify } from '../../../services/core/metrics/rows/threshold-policy.js';
 import { createRandom } from '../../../services/simulator/random.js';
@@ -33,7 +33,7 @@ describe('driftAndQualityRows', () => {
   ];
 
   it('emits one tidy row per feature and metric, with the names of the report format', () => {
-    const rows = driftAndQualityRows(features, { thresholds: noThresholds });
+    const rows = driftAndQualityRows(features.map((feature) => compareColumns(feature)), { thresholds: noThresholds });
     expect(rows.filter((row) => row.feature === 'stable').map((row) => `${row.kind}:${row.metric}`)).toEqual([
       'drift:ks', 'drift:wasserstein', 'drift:wasserstein_norm', 'drift:psi', 'drift:jensen_shannon', 'drift:kl', 'drift:hellinger', 'quality:missing_share', 'quality:out_of_range_share',
     ]);
@@ -45,7 +45,7 @@ describe('driftAndQualityRows', () => {
   });
 
   it('alerts on the shifted features only, deciding the tests together with Benjamini-Hochberg', () => {
-    const rows = driftAndQualityRows(features, { thresholds: noThresholds, falseDiscoveryRate: 0.05 });
+    const rows = driftAndQualityRows(features.map((feature) => compareColumns(feature)), { thresholds: noThresholds, falseDiscoveryRate: 0.05 });
     const tests = rows.filter((row) => row.metric === 'ks' || row.metric === 'chi_square');
     expect(tests.map((row) => [row.feature, row.status])).toEqual([
       ['stable', 'ok'],
@@ -58,7 +58,7 @@ describe('driftAndQualityRows', () => {
   });
 
   it('applies the spec thresholds to distances', () => {
-    const rows = driftAndQualityRows(features, { thresholds: (metric) => (metric === 'psi' ? { warn: 0.1, alert: 0.25, direction: 'above' } : undefined) });
+    const rows = driftAndQualityRows(features.map((feature) => compareColumns(feature)), { thresholds: (metric) => (metric === 'psi' ? { warn: 0.1, alert: 0.25, direction: 'above' } : undefined) });
     const psi = rows.filter((row) => row.metric === 'psi');
     expect(psi.find((row) => row.feature === 'stable')).toMatchObject({ status: 'ok', threshold: 0.1 });
     const shifted = psi.find((row) => row.feature === 'shifted');
@@ -67,7 +67,7 @@ describe('driftAndQualityRows', () => {
   });
 
   it('reports what cannot be computed as undefined with a reason, never as 0', () => {
-    const rows = driftAndQualityRows([{ name: 'lactate', type: 'numeric', reference: [1, 2, 3], current: [null, null] }], { thresholds: noThresholds });
+    const rows = driftAndQualityRows([compareColumns({ name: 'lactate', type: 'numeric', reference: [1, 2, 3], current: [null, null] })], { thresholds: noThresholds });
     const ks = rows.find((row) => row.metric === 'ks');
     expect(ks).toMatchObject({ status: 'undefined', value: null, p_value: null });
     expect(ks?.reason).toMatch(/current/);

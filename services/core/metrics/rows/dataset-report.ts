@@ -5,7 +5,7 @@ import { groupFairness } from '../fairness/group-fairness.js';
 import { binaryClassificationMetrics } from '../performance/binary-classification.js';
 import { resultRow, type Outcome, type ResultRow } from '../result-row.js';
 import type { NumericValues } from '../statistics/numeric-sample.js';
-import { driftAndQualityRows, type FeatureColumns } from './drift-rows.js';
+import { compareColumns, driftAndQualityRows, type FeatureColumns } from './drift-rows.js';
 import { calibrationRows, estimationRows, fairnessRows, performanceRows } from './model-rows.js';
 import type { ThresholdLookup } from './threshold-policy.js';
 
@@ -54,11 +54,10 @@ export function datasetReport(input: DatasetReportInput): DatasetReport {
       : { name: feature.name, type: 'categorical', reference: reference.categorical(feature.name), current: current.categorical(feature.name) },
   );
   columns.push({ name: input.scoreColumn, type: 'numeric', reference: reference.scores, current: current.scores });
-  const rows = driftAndQualityRows(columns, {
-    thresholds,
-    falseDiscoveryRate: input.falseDiscoveryRate,
-    ...(input.binCount === undefined ? {} : { binCount: input.binCount }),
-  });
+  const rows = driftAndQualityRows(
+    columns.map((column) => compareColumns(column, input.binCount)),
+    { thresholds, falseDiscoveryRate: input.falseDiscoveryRate },
+  );
 
   const labels = current.labels;
   let reliability: Outcome<ReliabilityBin[]> = { defined: false, reason: 'the current data has no label column' };

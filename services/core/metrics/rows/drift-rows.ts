@@ -1,5 +1,5 @@
-import { categoricalDrift, type CategoricalValues } from '../drift/categorical-drift.js';
-import { numericDrift } from '../drift/numeric-drift.js';
+import { categoricalDrift, type CategoricalDrift, type CategoricalValues } from '../drift/categorical-drift.js';
+import { numericDrift, type NumericDrift } from '../drift/numeric-drift.js';
 import { benjaminiHochberg } from '../multiple-testing.js';
 import { categoricalFeatureQuality, numericFeatureQuality } from '../quality/feature-quality.js';
 import { resultRow, type Outcome, type ResultRow } from '../result-row.js';
@@ -11,72 +11,119 @@ export type FeatureColumns =
   | { name: string; type: 'numeric'; reference: NumericValues; current: NumericValues }
   | { name: string; type: 'categorical'; reference: CategoricalValues; current: CategoricalValues };
 
+/** Entries (missing ones included) on each side, for the quality rows. */
+export interface EntryCounts {
+  n_reference: number | null;
+  n_current: number | null;
+}
+
+/**
+ * One feature's drift and quality results, from rows or from a window's sketches. `maximumErrors`
+ * bounds the metrics a sketch cannot give exactly; the rows carry the bounds in their reason.
+ */
+export type FeatureComparison =
+  | {
+      name: string;
+      type: 'numeric';
+      drift: NumericDrift;
+      missingShare: Outcome<number>;
+      outOfRangeShare: Outcome<number>;
+      entries: EntryCounts;
+      maximumErrors?: Outcome<{ kolmogorovSmirnov: number; wasserstein: number; normalizedWasserstein: number }>;
+    }
+  | { name: string; type: 'categorical'; drift: CategoricalDrift; missingShare: Outcome<number>; entries: EntryCounts };
+
+/** The exact comparison of one column. */
+export function compareColumns(feature: FeatureColumns, binCount?: number): FeatureComparison {
+  const entries = { n_reference: feature.reference.length, n_current: feature.current.length };
+  if (feature.type === 'numeric') {
+    const quality = numericFeatureQuality(feature.reference, feature.current);
+    return {
+      name: feature.name,
+      type: 'numeric',
+      drift: numericDrift(feature.reference, feature.current, binCount === undefined ? {} : { binCount }),
+      missingShare: quality.currentMissingShare,
+      outOfRangeShare: quality.outOfRangeShare,
+      entries,
+    };
+  }
+  return {
+    name: feature.name,
+    type: 'categorical',
+    drift: categoricalDrift(feature.reference, feature.current),
+    missingShare: categoricalFeatureQuality(feature.reference, feature.current).currentMissingShare,
+    entries,
+  };
+}
+
 export interface DriftRowOptions {
   thresholds: ThresholdLookup;
   /** False discovery rate for the tests (KS, chi-square) across all features; 0.05 unless given. */
   falseDiscoveryRate?: number;
-  binCount?: number;
 }
 
 interface PendingTest {
   row: ResultRow;
   pValue: number;
+  /** Bound on the statistic's error when it comes from sketches. */
+  maximumError: number | undefined;
 }
+
+const sketchedReason = (maximumError: number): string =>
+  maximumError === 0 ? "from the window's sketches, exactly" : `from the window's sketches, within ${maximumError.toPrecision(2)} of the exact value`;
 
 /**
  * Drift and data-quality rows for every feature. The KS and chi-square tests of all features are
  * judged together with Benjamini–Hochberg at the given false discovery rate: a feature alerts when
  * its adjusted p-value is below it. Distances are judged by their thresholds, when the spec sets them.
  */
-export function driftAndQualityRows(features: readonly FeatureColumns[], options: DriftRowOptions): ResultRow[] {
+export function driftAndQualityRows(features: readonly FeatureComparison[], options: DriftRowOptions): ResultRow[] {
   const falseDiscoveryRate = options.falseDiscoveryRate ?? 0.05;
   const rows: ResultRow[] = [];
   const tests: PendingTest[] = [];
 
-  const measure = (kind: 'drift' | 'quality', metric: string, feature: string, outcome: Outcome<number>, counts: Counts): void => {
+  const measure = (kind: 'drift' | 'quality', metric: string, feature: string, outcome: Outcome<number>, counts: EntryCounts, maximumError?: number): void => {
     if (!outcome.defined) {
       rows.push(undefinedRow(kind, metric, feature, counts, outcome.reason));
       return;
     }
     const { status, threshold } = classify(outcome.value, options.thresholds(metric));
-    rows.push({ ...emptyRow(kind, metric, feature, counts), value: outcome.value, threshold, status });
+    rows.push({ ...emptyRow(kind, metric, feature, counts), value: outcome.value, threshold, status, reason: maximumError === undefined ? null : sketchedReason(maximumError) });
   };
 
-  const test = (metric: string, feature: string, outcome: Outcome<{ statistic: number; pValue: number }>, counts: Counts): void => {
+  const test = (metric: string, feature: string, outcome: Outcome<{ statistic: number; pValue: number }>, counts: EntryCounts, maximumError?: number): void => {
     if (!outcome.defined) {
       rows.push(undefinedRow('drift', metric, feature, counts, outcome.reason));
       return;
     }
     const row: ResultRow = { ...emptyRow('drift', metric, feature, counts), value: outcome.value.statistic, p_value: outcome.value.pValue, threshold: falseDiscoveryRate };
     rows.push(row);
-    tests.push({ row, pValue: outcome.value.pValue });
+    tests.push({ row, pValue: outcome.value.pValue, maximumError });
   };
 
   for (const feature of features) {
+    const name = feature.name;
+    const counts = { n_reference: feature.drift.referenceCount, n_current: feature.drift.currentCount };
     if (feature.type === 'numeric') {
-      const drift = numericDrift(feature.reference, feature.current, options.binCount === undefined ? {} : { binCount: options.binCount });
-      const counts = { n_reference: drift.referenceCount, n_current: drift.currentCount };
-      test('ks', feature.name, drift.kolmogorovSmirnov, counts);
-      measure('drift', 'wasserstein', feature.name, drift.wasserstein, counts);
-      measure('drift', 'wasserstein_norm', feature.name, drift.normalizedWasserstein, counts);
-      measure('drift', 'psi', feature.name, drift.populationStabilityIndex, counts);
-      measure('drift', 'jensen_shannon', feature.name, drift.jensenShannonDistance, counts);
-      measure('drift', 'kl', feature.name, drift.klDivergence, counts);
-      measure('drift', 'hellinger', feature.name, drift.hellingerDistance, counts);
-      const quality = numericFeatureQuality(feature.reference, feature.current);
-      const qualityCounts = { n_reference: feature.reference.length, n_current: feature.current.length };
-      measure('quality', 'missing_share', feature.name, quality.currentMissingShare, qualityCounts);
-      measure('quality', 'out_of_range_share', feature.name, quality.outOfRangeShare, qualityCounts);
+      const drift = feature.drift;
+      const bounds = feature.maximumErrors?.defined ? feature.maximumErrors.value : undefined;
+      test('ks', name, drift.kolmogorovSmirnov, counts, bounds?.kolmogorovSmirnov);
+      measure('drift', 'wasserstein', name, drift.wasserstein, counts, bounds?.wasserstein);
+      measure('drift', 'wasserstein_norm', name, drift.normalizedWasserstein, counts, bounds?.normalizedWasserstein);
+      measure('drift', 'psi', name, drift.populationStabilityIndex, counts);
+      measure('drift', 'jensen_shannon', name, drift.jensenShannonDistance, counts);
+      measure('drift', 'kl', name, drift.klDivergence, counts);
+      measure('drift', 'hellinger', name, drift.hellingerDistance, counts);
+      measure('quality', 'missing_share', name, feature.missingShare, feature.entries);
+      measure('quality', 'out_of_range_share', name, feature.outOfRangeShare, feature.entries);
     } else {
-      const drift = categoricalDrift(feature.reference, feature.current);
-      const counts = { n_reference: drift.referenceCount, n_current: drift.currentCount };
-      measure('drift', 'psi', feature.name, drift.populationStabilityIndex, counts);
-      test('chi_square', feature.name, drift.chiSquare, counts);
-      measure('drift', 'jensen_shannon', feature.name, drift.jensenShannonDistance, counts);
-      measure('drift', 'l_infinity', feature.name, drift.maxProportionDifference, counts);
-      measure('drift', 'unseen_share', feature.name, drift.unseenCategoryShare, counts);
-      const quality = categoricalFeatureQuality(feature.reference, feature.current);
-      measure('quality', 'missing_share', feature.name, quality.currentMissingShare, { n_reference: feature.reference.length, n_current: feature.current.length });
+      const drift = feature.drift;
+      measure('drift', 'psi', name, drift.populationStabilityIndex, counts);
+      test('chi_square', name, drift.chiSquare, counts);
+      measure('drift', 'jensen_shannon', name, drift.jensenShannonDistance, counts);
+      measure('drift', 'l_infinity', name, drift.maxProportionDifference, counts);
+      measure('drift', 'unseen_share', name, drift.unseenCategoryShare, counts);
+      measure('quality', 'missing_share', name, feature.missingShare, feature.entries);
     }
   }
 
@@ -88,21 +135,17 @@ export function driftAndQualityRows(features: readonly FeatureColumns[], options
     tests.forEach((pending, index) => {
       const adjusted = adjustedPValues[index] as number;
       pending.row.status = rejected[index] ? 'alert' : 'ok';
-      pending.row.reason = `Benjamini-Hochberg adjusted p = ${adjusted.toPrecision(3)} over ${tests.length} tests at false discovery rate ${falseDiscoveryRate}`;
+      const adjustment = `Benjamini-Hochberg adjusted p = ${adjusted.toPrecision(3)} over ${tests.length} tests at false discovery rate ${falseDiscoveryRate}`;
+      pending.row.reason = pending.maximumError === undefined ? adjustment : `${adjustment}; ${sketchedReason(pending.maximumError)}`;
     });
   }
   return rows;
 }
 
-interface Counts {
-  n_reference: number | null;
-  n_current: number | null;
-}
-
-function emptyRow(kind: 'drift' | 'quality', metric: string, feature: string, counts: Counts): ResultRow {
+function emptyRow(kind: 'drift' | 'quality', metric: string, feature: string, counts: EntryCounts): ResultRow {
   return resultRow({ kind, metric, feature, ...counts });
 }
 
-function undefinedRow(kind: 'drift' | 'quality', metric: string, feature: string, counts: Counts, reason: string): ResultRow {
+function undefinedRow(kind: 'drift' | 'quality', metric: string, feature: string, counts: EntryCounts, reason: string): ResultRow {
   return resultRow({ kind, metric, feature, ...counts, status: 'undefined', reason });
 }
