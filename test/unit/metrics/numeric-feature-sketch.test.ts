@@ -20,9 +20,7 @@ const normal = (mean: number, sd = 1, roundTo = 0): Draw => (random) => {
 function profileOf(values: (number | null)[]): NumericReferenceProfile {
   const sample = numericSample(values, 'reference');
   if (!sample.defined) throw new Error(sample.reason);
-  const profile = numericReferenceProfile(sample.value);
-  if (!profile.defined) throw new Error(profile.reason);
-  return profile.value;
+  return numericReferenceProfile(sample.value);
 }
 
 const sketchOf = (profile: NumericReferenceProfile, values: readonly (number | null)[]): NumericFeatureSketch => {
@@ -123,5 +121,19 @@ describe('NumericFeatureSketch', () => {
     expect(drift.kolmogorovSmirnov).toEqual({ defined: false, reason: 'current has no non-missing values' });
     expect(maximumErrors.defined).toBe(false);
     expect(sketch.missingShare()).toEqual({ defined: true, value: 1 });
+  });
+});
+
+describe('NumericFeatureSketch of a reference without values', () => {
+  it('says so for drift and range, like the exact computation, and still measures missingness', () => {
+    const reference = [null, null, null];
+    const current = [1, null, 2];
+    const sketch = sketchOf(profileOf(reference), current);
+    const exact = numericDrift(reference, current);
+    const quality = numericFeatureQuality(reference, current);
+    expect(sketch.drift().drift.kolmogorovSmirnov).toEqual(exact.kolmogorovSmirnov);
+    expect(sketch.drift().drift.populationStabilityIndex).toEqual(exact.populationStabilityIndex);
+    expect(sketch.outOfRangeShare()).toEqual(quality.outOfRangeShare);
+    expect(sketch.missingShare()).toEqual(quality.currentMissingShare);
   });
 });

@@ -34,9 +34,21 @@ export interface NumericProfileOptions {
   cellsPerStandardDeviation?: number;
 }
 
-export function numericReferenceProfile(reference: NumericSample, options: NumericProfileOptions = {}): Outcome<NumericReferenceProfile> {
+/** The profile of a reference sample; one without values gives a profile whose drift is undefined. */
+export function numericReferenceProfile(reference: NumericSample, options: NumericProfileOptions = {}): NumericReferenceProfile {
   const sorted = reference.sorted;
-  if (sorted.length === 0) return undefinedBecause('reference has no non-missing values');
+  if (sorted.length === 0) {
+    return {
+      innerEdges: new Float64Array(0),
+      counts: new Float64Array(1),
+      minimum: Infinity,
+      maximum: -Infinity,
+      totalCount: reference.totalCount,
+      missingCount: reference.missingCount,
+      standardDeviation: 0,
+      values: new ValueGridSketch({ origin: 0, width: 1 }),
+    };
+  }
   const cellsPerStandardDeviation = options.cellsPerStandardDeviation ?? DEFAULT_CELLS_PER_STANDARD_DEVIATION;
   const innerEdges = referenceBinEdges(sorted, options.binCount ?? DEFAULT_BIN_COUNT);
   const standardDeviation = populationStandardDeviation(sorted);
@@ -46,7 +58,7 @@ export function numericReferenceProfile(reference: NumericSample, options: Numer
   const width = standardDeviation > 0 ? standardDeviation / cellsPerStandardDeviation : Math.max(Math.abs(origin), 1) * 1e-9;
   const values = new ValueGridSketch({ origin, width });
   for (const value of sorted) values.add(value);
-  return defined({
+  return {
     innerEdges,
     counts: binCounts(sorted, innerEdges),
     minimum: sorted[0]!,
@@ -55,7 +67,7 @@ export function numericReferenceProfile(reference: NumericSample, options: Numer
     missingCount: reference.missingCount,
     standardDeviation,
     values,
-  });
+  };
 }
 
 /** Bounds on the drift metrics a NumericFeatureSketch cannot give exactly. */
@@ -127,7 +139,7 @@ export class NumericFeatureSketch {
     const currentCount = this.valueCount;
     const distances = cdfDistancesOfGrids(this.profile.values, this.values);
     if (!distances.defined) {
-      const missing = undefinedBecause('current has no non-missing values');
+      const missing = undefinedBecause(referenceCount === 0 ? 'reference has no non-missing values' : 'current has no non-missing values');
       return {
         drift: {
           referenceCount,
@@ -177,6 +189,7 @@ export class NumericFeatureSketch {
   }
 
   outOfRangeShare(): Outcome<number> {
+    if (this.profile.totalCount === this.profile.missingCount) return undefinedBecause('reference has no non-missing values');
     return this.valueCount === 0 ? undefinedBecause('current has no non-missing values') : defined(this.outOfRangeCount / this.valueCount);
   }
 
