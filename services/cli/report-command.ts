@@ -1,9 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { loadModelSpecFile } from '../adapters/dataset/model-spec-file.js';
-import { readDataset, type Dataset } from '../adapters/dataset/dataset-file.js';
+import type { Dataset } from '../adapters/dataset/dataset-file.js';
+import { datasetColumns, readModelDataset } from '../adapters/dataset/model-dataset.js';
 import { thresholdLookup, type ModelSpec } from '../core/model-spec/model-spec.js';
-import { datasetReport, type DatasetColumns } from '../core/metrics/rows/dataset-report.js';
+import { datasetReport } from '../core/metrics/rows/dataset-report.js';
 import { renderHtmlReport, scoreShares } from '../report/html-report.js';
 import { createProgressBar } from './progress-bar.js';
 
@@ -29,8 +30,8 @@ export async function reportCommand(args: ReportArguments): Promise<number> {
     falseDiscoveryRate: spec.drift.falseDiscoveryRate,
     binCount: spec.drift.binCount,
     thresholds: thresholdLookup(spec),
-    reference: columnsOf(reference),
-    current: columnsOf(current),
+    reference: datasetColumns(reference),
+    current: datasetColumns(current),
   });
   const output =
     args.format === 'json'
@@ -55,30 +56,10 @@ export async function reportCommand(args: ReportArguments): Promise<number> {
 
 async function read(file: string, spec: ModelSpec, labelOptional: boolean): Promise<Dataset> {
   const progress = createProgressBar(`reading ${basename(file)}`);
-  const dataset = await readDataset(file, {
-    numeric: spec.features.filter((feature) => feature.type === 'numeric').map((feature) => feature.name),
-    categorical: [...spec.features.filter((feature) => feature.type === 'categorical').map((feature) => feature.name), ...spec.segments],
-    score: spec.scoreColumn,
-    label: spec.labelColumn,
+  const dataset = await readModelDataset(file, spec, {
     labelOptional,
     onProgress: (bytesRead, totalBytes, rowsRead) => progress.update(bytesRead, totalBytes, `${rowsRead.toLocaleString('en-US')} rows`),
   });
   progress.finish(`${dataset.rowCount.toLocaleString('en-US')} rows`);
   return dataset;
-}
-
-function columnsOf(dataset: Dataset): DatasetColumns {
-  const column = <T>(columns: Map<string, T>, name: string): T => {
-    const values = columns.get(name);
-    if (values === undefined) throw new Error(`column ${name} was not read`);
-    return values;
-  };
-  return {
-    rowCount: dataset.rowCount,
-    numeric: (name) => column(dataset.numeric, name),
-    categorical: (name) => column(dataset.categorical, name),
-    segment: (name) => column(dataset.categorical, name),
-    scores: dataset.scores,
-    labels: dataset.labels,
-  };
 }

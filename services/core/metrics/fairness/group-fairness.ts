@@ -33,6 +33,9 @@ import { defined, undefinedBecause, type Outcome } from '../result-row.js';
 
 export const DEFAULT_MINIMUM_GROUP_SIZE = 30;
 
+/** The group name of rows with no value for the segment attribute. */
+export const MISSING_GROUP = '(missing)';
+
 export interface GroupFairnessInput {
   scores: ArrayLike<number>;
   labels: ArrayLike<number>;

@@ -1,12 +1,12 @@
 import { calibrationMetrics, type ReliabilityBin } from '../calibration/calibration.js';
 import type { CategoricalValues } from '../drift/categorical-drift.js';
 import { estimateConfidenceBasedPerformance } from '../estimation/confidence-based-estimation.js';
-import { groupFairness } from '../fairness/group-fairness.js';
+import { groupFairness, MISSING_GROUP } from '../fairness/group-fairness.js';
 import { binaryClassificationMetrics } from '../performance/binary-classification.js';
-import { resultRow, type Outcome, type ResultRow } from '../result-row.js';
+import type { Outcome, ResultRow } from '../result-row.js';
 import type { NumericValues } from '../statistics/numeric-sample.js';
 import { compareColumns, driftAndQualityRows, type FeatureColumns } from './drift-rows.js';
-import { calibrationRows, estimationRows, fairnessRows, performanceRows } from './model-rows.js';
+import { calibrationRows, estimationRows, fairnessRows, performanceRows, unmeasuredPerformanceRows } from './model-rows.js';
 import type { ThresholdLookup } from './threshold-policy.js';
 
 /** One side of the comparison, column by column. */
@@ -39,8 +39,6 @@ export interface DatasetReport {
   reliability: Outcome<ReliabilityBin[]>;
 }
 
-const PERFORMANCE_METRICS = ['auroc', 'average_precision', 'brier', 'log_loss', 'sensitivity', 'specificity', 'ppv', 'npv', 'f1', 'accuracy', 'prevalence'];
-
 /**
  * Everything Vigil reports on a dataset, computed exactly: drift and quality of every feature and
  * of the score, then performance, calibration and fairness on the current data when it has labels,
@@ -62,27 +60,17 @@ export function datasetReport(input: DatasetReportInput): DatasetReport {
   const labels = current.labels;
   let reliability: Outcome<ReliabilityBin[]> = { defined: false, reason: 'the current data has no label column' };
   if (labels === null) {
-    for (const metric of PERFORMANCE_METRICS) rows.push(unmeasured('performance', metric, current.rowCount));
+    rows.push(...unmeasuredPerformanceRows(current.rowCount, 'the current data has no label column'));
   } else {
     rows.push(...performanceRows(binaryClassificationMetrics({ kind: 'binary-classification', scores: current.scores, labels, threshold: input.decisionThreshold }), thresholds));
     const calibration = calibrationMetrics(current.scores, labels);
     reliability = calibration.reliability;
     rows.push(...calibrationRows(calibration, thresholds));
     for (const segment of input.segments) {
-      const groups = Array.from(current.segment(segment), (group) => group ?? '(missing)');
+      const groups = Array.from(current.segment(segment), (group) => group ?? MISSING_GROUP);
       rows.push(...fairnessRows(segment, groupFairness({ scores: current.scores, labels, groups, threshold: input.decisionThreshold, minimumGroupSize: input.minimumGroupSize }), thresholds));
     }
   }
   rows.push(...estimationRows(estimateConfidenceBasedPerformance(current.scores, input.decisionThreshold), thresholds));
   return { rows, reliability };
-}
-
-function unmeasured(kind: 'performance', metric: string, rowCount: number): ResultRow {
-  return resultRow({
-    kind,
-    metric,
-    n_current: rowCount,
-    status: 'undefined',
-    reason: 'the current data has no label column; see cbpe_auroc for the estimate from scores',
-  });
 }

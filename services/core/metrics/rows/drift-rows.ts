@@ -69,7 +69,8 @@ interface PendingTest {
   maximumError: number | undefined;
 }
 
-const sketchedReason = (maximumError: number): string =>
+/** How a row computed from sketches states the bound on its error. */
+export const sketchNote = (maximumError: number): string =>
   maximumError === 0 ? "from the window's sketches, exactly" : `from the window's sketches, within ${maximumError.toPrecision(2)} of the exact value`;
 
 /**
@@ -88,7 +89,7 @@ export function driftAndQualityRows(features: readonly FeatureComparison[], opti
       return;
     }
     const { status, threshold } = classify(outcome.value, options.thresholds(metric));
-    rows.push({ ...emptyRow(kind, metric, feature, counts), value: outcome.value, threshold, status, reason: maximumError === undefined ? null : sketchedReason(maximumError) });
+    rows.push({ ...emptyRow(kind, metric, feature, counts), value: outcome.value, threshold, status, reason: maximumError === undefined ? null : sketchNote(maximumError) });
   };
 
   const test = (metric: string, feature: string, outcome: Outcome<{ statistic: number; pValue: number }>, counts: EntryCounts, maximumError?: number): void => {
@@ -136,7 +137,7 @@ export function driftAndQualityRows(features: readonly FeatureComparison[], opti
       const adjusted = adjustedPValues[index] as number;
       pending.row.status = rejected[index] ? 'alert' : 'ok';
       const adjustment = `Benjamini-Hochberg adjusted p = ${adjusted.toPrecision(3)} over ${tests.length} tests at false discovery rate ${falseDiscoveryRate}`;
-      pending.row.reason = pending.maximumError === undefined ? adjustment : `${adjustment}; ${sketchedReason(pending.maximumError)}`;
+      pending.row.reason = pending.maximumError === undefined ? adjustment : `${adjustment}; ${sketchNote(pending.maximumError)}`;
     });
   }
   return rows;

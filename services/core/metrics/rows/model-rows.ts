@@ -52,6 +52,17 @@ const auroc = (outcome: Outcome<AurocEstimate>): Outcome<RowValue> =>
       : { value: estimate.value, reason: `no DeLong interval: ${estimate.interval.reason}` },
   );
 
+const PERFORMANCE_METRICS = ['auroc', 'average_precision', 'brier', 'log_loss', 'sensitivity', 'specificity', 'ppv', 'npv', 'f1', 'accuracy', 'prevalence'];
+
+/** auroc … prevalence as undefined, when no labels are there to measure them by. */
+export function unmeasuredPerformanceRows(rowCount: number, why: string): ResultRow[] {
+  return PERFORMANCE_METRICS.map((metric) => ({
+    ...baseRow('performance', metric, POPULATION, rowCount),
+    status: 'undefined' as const,
+    reason: `${why}; see cbpe_auroc for the estimate from scores`,
+  }));
+}
+
 /** auroc … prevalence for the population or one group, with 95% DeLong and Wilson intervals. */
 export function performanceRows(report: BinaryClassificationReport, thresholds: ThresholdLookup, scope: RowScope = POPULATION): ResultRow[] {
   const rows = report.counts.defined ? report.counts.value.rows : null;
