@@ -145,7 +145,8 @@ export function populationStandardDeviation(sorted: Float64Array): number {
   return Math.sqrt(squares.value / count);
 }
 
-function allUndefined(reason: string, referenceCount: number | null, currentCount: number | null): NumericDrift {
+/** Every metric undefined for one reason. */
+export function undefinedNumericDrift(reason: string, referenceCount: number | null, currentCount: number | null): NumericDrift {
   const missing = undefinedBecause(reason);
   return {
     referenceCount,
@@ -179,26 +180,19 @@ export function numericDrift(
   const currentCount = currentSample.defined ? currentSample.value.sorted.length : null;
   if (!referenceSample.defined || !currentSample.defined) {
     const reasons = [referenceSample, currentSample].flatMap((sample) => (sample.defined ? [] : [sample.reason]));
-    return allUndefined(reasons.join('; '), referenceCount, currentCount);
+    return undefinedNumericDrift(reasons.join('; '), referenceCount, currentCount);
   }
   const sortedReference = referenceSample.value.sorted;
   const sortedCurrent = currentSample.value.sorted;
-  if (sortedReference.length === 0) return allUndefined('reference has no non-missing values', referenceCount, currentCount);
+  if (sortedReference.length === 0) return undefinedNumericDrift('reference has no non-missing values', referenceCount, currentCount);
   const binEdges = referenceBinEdges(sortedReference, binCount);
   if (sortedCurrent.length === 0) {
-    return { ...allUndefined('current has no non-missing values', referenceCount, currentCount), binEdges };
+    return { ...undefinedNumericDrift('current has no non-missing values', referenceCount, currentCount), binEdges };
   }
 
   const distances = empiricalCdfDistances(sortedReference, sortedCurrent);
   const wasserstein = distances.integral;
   const referenceSpread = populationStandardDeviation(sortedReference);
-
-  const referenceCounts = binCounts(sortedReference, binEdges);
-  const currentCounts = binCounts(sortedCurrent, binEdges);
-  const referenceFloored = flooredProportions(referenceCounts);
-  const currentFloored = flooredProportions(currentCounts);
-  const referenceShares = proportions(referenceCounts);
-  const currentShares = proportions(currentCounts);
 
   return {
     referenceCount,
@@ -210,6 +204,20 @@ export function numericDrift(
       referenceSpread > 0
         ? defined(wasserstein / referenceSpread)
         : undefinedBecause('reference standard deviation is 0 (constant reference)'),
+    ...binnedDivergences(binCounts(sortedReference, binEdges), binCounts(sortedCurrent, binEdges)),
+  };
+}
+
+/** PSI and KL over floored bin proportions, Jensen–Shannon and Hellinger over raw ones. */
+export function binnedDivergences(
+  referenceCounts: Float64Array,
+  currentCounts: Float64Array,
+): Pick<NumericDrift, 'populationStabilityIndex' | 'jensenShannonDistance' | 'klDivergence' | 'hellingerDistance'> {
+  const referenceFloored = flooredProportions(referenceCounts);
+  const currentFloored = flooredProportions(currentCounts);
+  const referenceShares = proportions(referenceCounts);
+  const currentShares = proportions(currentCounts);
+  return {
     populationStabilityIndex: defined(populationStabilityIndex(referenceFloored, currentFloored)),
     jensenShannonDistance: defined(jensenShannonDistance(referenceShares, currentShares)),
     klDivergence: defined(klDivergence(currentFloored, referenceFloored)),

@@ -1,7 +1,6 @@
-import { binCounts, DEFAULT_BIN_COUNT, flooredProportions, proportions, quantileOfSorted, referenceBinEdges } from '../binning.js';
-import { kolmogorovSmirnovTest, populationStandardDeviation, type NumericDrift } from '../drift/numeric-drift.js';
+import { binCounts, DEFAULT_BIN_COUNT, quantileOfSorted, referenceBinEdges } from '../binning.js';
+import { binnedDivergences, kolmogorovSmirnovTest, populationStandardDeviation, undefinedNumericDrift, type NumericDrift } from '../drift/numeric-drift.js';
 import { defined, undefinedBecause, type Outcome } from '../result-row.js';
-import { hellingerDistance, jensenShannonDistance, klDivergence, populationStabilityIndex } from '../statistics/divergences.js';
 import type { NumericSample } from '../statistics/numeric-sample.js';
 import { cdfDistancesOfGrids, ValueGridSketch, type SerializedValueGridSketch } from './value-grid-sketch.js';
 
@@ -139,29 +138,11 @@ export class NumericFeatureSketch {
     const currentCount = this.valueCount;
     const distances = cdfDistancesOfGrids(this.profile.values, this.values);
     if (!distances.defined) {
-      const missing = undefinedBecause(referenceCount === 0 ? 'reference has no non-missing values' : 'current has no non-missing values');
-      return {
-        drift: {
-          referenceCount,
-          currentCount,
-          binEdges: this.profile.innerEdges,
-          kolmogorovSmirnov: missing,
-          wasserstein: missing,
-          normalizedWasserstein: missing,
-          populationStabilityIndex: missing,
-          jensenShannonDistance: missing,
-          klDivergence: missing,
-          hellingerDistance: missing,
-        },
-        maximumErrors: missing,
-      };
+      const reason = referenceCount === 0 ? 'reference has no non-missing values' : 'current has no non-missing values';
+      return { drift: { ...undefinedNumericDrift(reason, referenceCount, currentCount), binEdges: this.profile.innerEdges }, maximumErrors: undefinedBecause(reason) };
     }
     const { supremum, integral } = distances.value;
     const spread = this.profile.standardDeviation;
-    const referenceFloored = flooredProportions(this.profile.counts);
-    const currentFloored = flooredProportions(this.counts);
-    const referenceShares = proportions(this.profile.counts);
-    const currentShares = proportions(this.counts);
     return {
       drift: {
         referenceCount,
@@ -170,10 +151,7 @@ export class NumericFeatureSketch {
         kolmogorovSmirnov: kolmogorovSmirnovTest(supremum.value, referenceCount, currentCount),
         wasserstein: defined(integral.value),
         normalizedWasserstein: spread > 0 ? defined(integral.value / spread) : undefinedBecause('reference standard deviation is 0 (constant reference)'),
-        populationStabilityIndex: defined(populationStabilityIndex(referenceFloored, currentFloored)),
-        jensenShannonDistance: defined(jensenShannonDistance(referenceShares, currentShares)),
-        klDivergence: defined(klDivergence(currentFloored, referenceFloored)),
-        hellingerDistance: defined(hellingerDistance(referenceShares, currentShares)),
+        ...binnedDivergences(this.profile.counts, this.counts),
       },
       maximumErrors: defined({
         kolmogorovSmirnov: supremum.maximumError,
