@@ -76,15 +76,33 @@ export function calibrationBin(score: number): number {
   return bin;
 }
 
-interface BinnedSums {
+/** Per reliability bin: rows, sum of scores, sum of labels; and the totals over all rows. */
+export interface CalibrationSums {
+  rows: number;
   counts: Float64Array;
-  scoreSums: CompensatedSum[];
+  scoreSums: Float64Array;
   labelSums: Float64Array;
   scoreTotal: number;
   labelTotal: number;
 }
 
-function binRows(scores: ArrayLike<number>, labels: ArrayLike<number>): BinnedSums {
+/**
+ * Rows grouped by their logit x: `positives[i]` and `negatives[i]` rows have logit `logits[i]`.
+ * One group per row (counts 1 and 0) is the exact fit; groups of nearby scores are a sketch's.
+ */
+export interface LogitGroups {
+  logits: Float64Array;
+  positives: ArrayLike<number>;
+  negatives: ArrayLike<number>;
+}
+
+/** x = logit of the score clipped to [LOGIT_CLIP, 1 − LOGIT_CLIP]. */
+export function clippedLogit(score: number): number {
+  const clipped = clipProbability(score);
+  return Math.log(clipped) - Math.log1p(-clipped);
+}
+
+function binRows(scores: ArrayLike<number>, labels: ArrayLike<number>): CalibrationSums {
   const counts = new Float64Array(CALIBRATION_BIN_COUNT);
   const labelSums = new Float64Array(CALIBRATION_BIN_COUNT);
   const scoreSums = Array.from({ length: CALIBRATION_BIN_COUNT }, () => new CompensatedSum());
@@ -100,10 +118,10 @@ function binRows(scores: ArrayLike<number>, labels: ArrayLike<number>): BinnedSu
     scoreTotal.add(score);
     labelTotal += label;
   }
-  return { counts, scoreSums, labelSums, scoreTotal: scoreTotal.value, labelTotal };
+  return { rows: scores.length, counts, scoreSums: Float64Array.from(scoreSums, (sum) => sum.value), labelSums, scoreTotal: scoreTotal.value, labelTotal };
 }
 
-function reliabilityTable({ counts, scoreSums, labelSums }: BinnedSums): ReliabilityBin[] {
+function reliabilityTable({ counts, scoreSums, labelSums }: CalibrationSums): ReliabilityBin[] {
   const table: ReliabilityBin[] = [];
   for (let bin = 0; bin < CALIBRATION_BIN_COUNT; bin += 1) {
     const count = counts[bin]!;
@@ -112,7 +130,7 @@ function reliabilityTable({ counts, scoreSums, labelSums }: BinnedSums): Reliabi
       lower: bin / CALIBRATION_BIN_COUNT,
       upper: (bin + 1) / CALIBRATION_BIN_COUNT,
       count,
-      meanScore: count === 0 ? empty : defined(scoreSums[bin]!.value / count),
+      meanScore: count === 0 ? empty : defined(scoreSums[bin]! / count),
       observedRate: count === 0 ? empty : defined(labelSums[bin]! / count),
     });
   }
@@ -139,12 +157,7 @@ interface LikelihoodState {
 }
 
 /** Log-likelihood, score vector and Fisher information of logit P(y = 1) = a + b·x at (a, b). */
-function likelihoodAt(
-  logits: Float64Array,
-  labels: ArrayLike<number>,
-  intercept: number,
-  slope: number,
-): LikelihoodState {
+function likelihoodAt({ logits, positives, negatives }: LogitGroups, intercept: number, slope: number): LikelihoodState {
   const logLikelihood = new CompensatedSum();
   let interceptGradient = 0;
   let slopeGradient = 0;
@@ -153,17 +166,18 @@ function likelihoodAt(
   let slopeInformation = 0;
   for (let row = 0; row < logits.length; row += 1) {
     const x = logits[row]!;
-    const label = labels[row]!;
+    const label = positives[row]!;
+    const rows = label + negatives[row]!;
     const eta = intercept + slope * x;
     // One exponential serves both the probability and ln(1 + e^η); taking it of −|η| keeps it
     // from overflowing and keeps the small tail probability exact.
     const exponential = Math.exp(-Math.abs(eta));
     const likelier = 1 / (1 + exponential);
     const probability = eta >= 0 ? likelier : exponential * likelier;
-    const residual = label - probability;
+    const residual = label - rows * probability;
     // p(1 − p) = e^−|η|/(1 + e^−|η|)², free of the cancellation in 1 − p when p is near 1.
-    const weight = exponential * likelier * likelier;
-    logLikelihood.add(label * eta - (Math.max(eta, 0) + Math.log1p(exponential)));
+    const weight = rows * exponential * likelier * likelier;
+    logLikelihood.add(label * eta - rows * (Math.max(eta, 0) + Math.log1p(exponential)));
     interceptGradient += residual;
     slopeGradient += residual * x;
     interceptInformation += weight;
@@ -193,14 +207,13 @@ interface LogisticFit {
  * With `freeSlope` false the slope stays at 1 and x acts as an offset.
  */
 function fitLogistic(
-  logits: Float64Array,
-  labels: ArrayLike<number>,
+  groups: LogitGroups,
   freeSlope: boolean,
   startingIntercept: number,
 ): Outcome<LogisticFit> {
   let intercept = startingIntercept;
   let slope = 1;
-  let state = likelihoodAt(logits, labels, intercept, slope);
+  let state = likelihoodAt(groups, intercept, slope);
   for (let iteration = 1; iteration <= MAX_ITERATIONS; iteration += 1) {
     let interceptStep: number;
     let slopeStep = 0;
@@ -226,12 +239,12 @@ function fitLogistic(
       return defined({ intercept: intercept + interceptStep, slope: slope + slopeStep, state, iterations: iteration });
     }
     let scale = 1;
-    let next = likelihoodAt(logits, labels, intercept + interceptStep, slope + slopeStep);
+    let next = likelihoodAt(groups, intercept + interceptStep, slope + slopeStep);
     // A rise smaller than rounding of the log-likelihood is not a fall.
     const slack = 1e-12 * (1 + Math.abs(state.logLikelihood));
     for (let halving = 0; halving < MAX_STEP_HALVINGS && !(next.logLikelihood >= state.logLikelihood - slack); halving += 1) {
       scale /= 2;
-      next = likelihoodAt(logits, labels, intercept + scale * interceptStep, slope + scale * slopeStep);
+      next = likelihoodAt(groups, intercept + scale * interceptStep, slope + scale * slopeStep);
     }
     if (!(next.logLikelihood >= state.logLikelihood - slack)) {
       return undefinedBecause('no Newton step increased the likelihood');
@@ -247,17 +260,18 @@ function fitLogistic(
 }
 
 /** Why no finite maximum-likelihood slope exists, or null when one does. */
-function slopeUndefinedReason(logits: Float64Array, labels: ArrayLike<number>): string | null {
+function slopeUndefinedReason({ logits, positives, negatives }: LogitGroups): string | null {
   let positiveMinimum = Number.POSITIVE_INFINITY;
   let positiveMaximum = Number.NEGATIVE_INFINITY;
   let negativeMinimum = Number.POSITIVE_INFINITY;
   let negativeMaximum = Number.NEGATIVE_INFINITY;
   for (let row = 0; row < logits.length; row += 1) {
     const x = logits[row]!;
-    if (labels[row] === 1) {
+    if (positives[row]! > 0) {
       if (x < positiveMinimum) positiveMinimum = x;
       if (x > positiveMaximum) positiveMaximum = x;
-    } else {
+    }
+    if (negatives[row]! > 0) {
       if (x < negativeMinimum) negativeMinimum = x;
       if (x > negativeMaximum) negativeMaximum = x;
     }
@@ -292,10 +306,21 @@ export function calibrationMetrics(scores: ArrayLike<number>, labels: ArrayLike<
   const rows = scores.length;
   const invalid = invalidBinaryDataReason(scores, labels);
   if (invalid !== null) return undefinedReport(rows, invalid);
+  return calibrationReportOf(binRows(scores, labels), () => ({
+    logits: Float64Array.from(scores, clippedLogit),
+    positives: labels,
+    negatives: Uint8Array.from(labels, (label) => 1 - label),
+  }));
+}
 
-  const binned = binRows(scores, labels);
-  const table = reliabilityTable(binned);
-  const { labelTotal, scoreTotal } = binned;
+/**
+ * The calibration report from the reliability-bin sums and the rows grouped by logit (built only
+ * when a fit is possible), whether they come from rows or from a sketch of them.
+ */
+export function calibrationReportOf(sums: CalibrationSums, logitGroups: () => LogitGroups): CalibrationReport {
+  const { rows, labelTotal, scoreTotal } = sums;
+  if (rows === 0) return undefinedReport(rows, 'no rows');
+  const table = reliabilityTable(sums);
 
   let calibrationIntercept: Outcome<LogisticCoefficient>;
   let calibrationSlope: Outcome<LogisticCoefficient>;
@@ -304,12 +329,8 @@ export function calibrationMetrics(scores: ArrayLike<number>, labels: ArrayLike<
     calibrationIntercept = undefinedBecause(reason);
     calibrationSlope = undefinedBecause(reason);
   } else {
-    const logits = new Float64Array(rows);
-    for (let row = 0; row < rows; row += 1) {
-      const clipped = clipProbability(scores[row]!);
-      logits[row] = Math.log(clipped) - Math.log1p(-clipped);
-    }
-    const interceptFit = fitLogistic(logits, labels, false, 0);
+    const groups = logitGroups();
+    const interceptFit = fitLogistic(groups, false, 0);
     calibrationIntercept = interceptFit.defined
       ? defined({
           value: interceptFit.value.intercept,
@@ -317,12 +338,12 @@ export function calibrationMetrics(scores: ArrayLike<number>, labels: ArrayLike<
           iterations: interceptFit.value.iterations,
         })
       : interceptFit;
-    const slopeReason = slopeUndefinedReason(logits, labels);
+    const slopeReason = slopeUndefinedReason(groups);
     if (slopeReason !== null) {
       calibrationSlope = undefinedBecause(slopeReason);
     } else {
       // The calibration-in-the-large fit is the slope-1 member of this model: a close start.
-      const slopeFit = fitLogistic(logits, labels, true, interceptFit.defined ? interceptFit.value.intercept : 0);
+      const slopeFit = fitLogistic(groups, true, interceptFit.defined ? interceptFit.value.intercept : 0);
       if (slopeFit.defined) {
         const { state } = slopeFit.value;
         const determinant =

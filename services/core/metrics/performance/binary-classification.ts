@@ -252,15 +252,31 @@ function visitDistinctScores(
  * of half-integers below 2⁵³, so AUROC itself is exact to one rounding.
  */
 export function aurocWithDeLong(byClass: ScoresByClass, level: number): Outcome<AurocEstimate> {
-  const positiveCount = byClass.positives.length;
-  const negativeCount = byClass.negatives.length;
+  return aurocOfTieGroups((visit) => visitDistinctScores(byClass, visit), byClass.positives.length, byClass.negatives.length, level);
+}
+
+/**
+ * Walks groups of tied scores in increasing order with how many positives and negatives the group
+ * holds, how many negatives lie below it and how many positives above.
+ */
+export type TieGroupWalk = (
+  visit: (positiveTies: number, negativeTies: number, negativesBelow: number, positivesAbove: number) => void,
+) => void;
+
+/** AUROC and DeLong's interval (see aurocWithDeLong) over any grouping of the scores into ties. */
+export function aurocOfTieGroups(
+  walk: TieGroupWalk,
+  positiveCount: number,
+  negativeCount: number,
+  level: number,
+): Outcome<AurocEstimate> {
   if (positiveCount === 0 || negativeCount === 0) {
     return undefinedBecause(
       `AUROC needs both classes; there are ${positiveCount} positive and ${negativeCount} negative labels`,
     );
   }
   let mannWhitney = 0;
-  visitDistinctScores(byClass, (positiveTies, negativeTies, negativesBelow) => {
+  walk((positiveTies, negativeTies, negativesBelow) => {
     mannWhitney += positiveTies * (negativesBelow + negativeTies / 2);
   });
   const auroc = mannWhitney / (positiveCount * negativeCount);
@@ -270,7 +286,7 @@ export function aurocWithDeLong(byClass: ScoresByClass, level: number): Outcome<
   }
   let positiveSquares = 0;
   let negativeSquares = 0;
-  visitDistinctScores(byClass, (positiveTies, negativeTies, negativesBelow, positivesAbove) => {
+  walk((positiveTies, negativeTies, negativesBelow, positivesAbove) => {
     if (positiveTies > 0) {
       const deviation = (negativesBelow + negativeTies / 2) / negativeCount - auroc;
       positiveSquares += positiveTies * deviation * deviation;
@@ -410,21 +426,35 @@ export function binaryClassificationMetrics(input: BinaryClassificationInput): B
   if (invalid !== null) return undefinedReport(threshold, level, invalid);
 
   const { counts, brierScore, logLoss } = summariseRows(scores, labels, threshold);
-  const { rows, positives, negatives, truePositives, falsePositives, trueNegatives, falseNegatives } = counts;
-  const byClass = sortScoresByClass(scores, labels, positives);
-  const predictedPositives = truePositives + falsePositives;
-  const predictedNegatives = trueNegatives + falseNegatives;
-  const f1Denominator = 2 * truePositives + falsePositives + falseNegatives;
+  const byClass = sortScoresByClass(scores, labels, counts.positives);
   return {
     kind: 'binary-classification',
     threshold,
     confidenceLevel: level,
     counts: defined(counts),
-    prevalence: proportionEstimate(positives, rows, level, 'no rows'),
     auroc: aurocWithDeLong(byClass, level),
     averagePrecision: averagePrecision(byClass),
     brierScore: defined(brierScore),
     logLoss: defined(logLoss),
+    ...thresholdMetrics(counts, threshold, level),
+  };
+}
+
+/** Prevalence and the metrics at the threshold, with Wilson intervals, from the confusion counts. */
+export function thresholdMetrics(
+  counts: ConfusionCounts,
+  threshold: number,
+  level: number,
+): Pick<
+  BinaryClassificationReport,
+  'prevalence' | 'sensitivity' | 'specificity' | 'positivePredictiveValue' | 'negativePredictiveValue' | 'accuracy' | 'f1'
+> {
+  const { rows, positives, negatives, truePositives, falsePositives, trueNegatives, falseNegatives } = counts;
+  const predictedPositives = truePositives + falsePositives;
+  const predictedNegatives = trueNegatives + falseNegatives;
+  const f1Denominator = 2 * truePositives + falsePositives + falseNegatives;
+  return {
+    prevalence: proportionEstimate(positives, rows, level, 'no rows'),
     sensitivity: proportionEstimate(truePositives, positives, level, 'no positive labels (TP + FN = 0)'),
     specificity: proportionEstimate(trueNegatives, negatives, level, 'no negative labels (TN + FP = 0)'),
     positivePredictiveValue: proportionEstimate(
