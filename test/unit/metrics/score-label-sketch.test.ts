@@ -64,7 +64,7 @@ describe('ScoreLabelSketch', () => {
     if (!exact.brierScore.defined || !exact.logLoss.defined || !exact.counts.defined || !calibration.expectedCalibrationError.defined) throw new Error('exact metrics undefined');
     expect(relative(valueOf(sketch.brierScore()), exact.brierScore.value)).toBeLessThan(1e-9);
     expect(relative(valueOf(sketch.logLoss()), exact.logLoss.value)).toBeLessThan(1e-9);
-    expect(relative(valueOf(sketch.expectedCalibrationError()), calibration.expectedCalibrationError.value)).toBeLessThan(1e-9);
+    expect(relative(valueOf(sketch.calibrationReport().expectedCalibrationError), calibration.expectedCalibrationError.value)).toBeLessThan(1e-9);
     const counts = sketch.confusionAt(0.3);
     expect(counts).toEqual({
       defined: true,
@@ -75,6 +75,56 @@ describe('ScoreLabelSketch', () => {
         falseNegatives: exact.counts.value.falseNegatives,
       },
     });
+  });
+
+  it.each([
+    ['continuous scores', 20_000, undefined],
+    ['scores rounded to 2 decimals (many ties)', 20_000, 100],
+    ['scores rounded to 3 decimals', 20_000, 1000],
+    ['a small window', 200, undefined],
+  ])('gives average precision within its stated bound, and the DeLong interval within 0.002: %s', (_name, size, roundTo) => {
+    const { scores, labels } = rows(13, size, roundTo);
+    const exact = binaryClassificationMetrics({ kind: 'binary-classification', scores, labels, threshold: 0.3 });
+    const sketch = sketchOf(scores, labels);
+    const averagePrecision = sketch.averagePrecision();
+    if (!averagePrecision.defined || !exact.averagePrecision.defined || !exact.auroc.defined) throw new Error('undefined');
+    const error = Math.abs(averagePrecision.value.value - exact.averagePrecision.value);
+    expect(error).toBeLessThanOrEqual(averagePrecision.value.maximumError + 1e-12);
+    // Rows piled up in few bins (100 distinct scores) leave a wider range; the bound says so.
+    if (size > 1000 && roundTo !== 100) expect(averagePrecision.value.maximumError).toBeLessThanOrEqual(0.002);
+    const report = sketch.performanceReport(0.3);
+    if (!report.auroc.defined || !report.auroc.value.interval.defined || !exact.auroc.value.interval.defined) throw new Error('undefined');
+    expect(Math.abs(report.auroc.value.interval.value.lower - exact.auroc.value.interval.value.lower)).toBeLessThanOrEqual(0.002);
+    expect(Math.abs(report.auroc.value.interval.value.upper - exact.auroc.value.interval.value.upper)).toBeLessThanOrEqual(0.002);
+    const binnedAuroc = sketch.auroc();
+    expect(binnedAuroc.defined && report.auroc.value.value).toBe(binnedAuroc.defined && binnedAuroc.value.value);
+    // Everything at the threshold is counted, so exact, Wilson intervals included.
+    for (const metric of ['sensitivity', 'specificity', 'positivePredictiveValue', 'negativePredictiveValue', 'accuracy', 'prevalence', 'f1', 'counts'] as const) {
+      expect(report[metric], metric).toEqual(exact[metric]);
+    }
+  });
+
+  it('fits calibration intercept and slope on its bins within 0.002 of the exact fit', () => {
+    const random = createRandom(17);
+    const scores = new Float64Array(20_000);
+    const labels = new Uint8Array(20_000);
+    for (let row = 0; row < scores.length; row++) {
+      // Overconfident scores: the true risk is a flattened version of the score.
+      const logit = random.normal(-1.5, 1.6);
+      scores[row] = 1 / (1 + Math.exp(-logit));
+      labels[row] = random.chance(1 / (1 + Math.exp(-(0.3 + 0.7 * logit)))) ? 1 : 0;
+    }
+    const exact = calibrationMetrics(scores, labels);
+    const sketched = sketchOf(scores, labels).calibrationReport();
+    for (const fit of ['calibrationIntercept', 'calibrationSlope'] as const) {
+      const [actual, expected] = [sketched[fit], exact[fit]];
+      if (!actual.defined || !expected.defined) throw new Error(`${fit} undefined`);
+      expect(Math.abs(actual.value.value - expected.value.value), fit).toBeLessThanOrEqual(0.002);
+      expect(Math.abs(actual.value.standardError - expected.value.standardError), fit).toBeLessThanOrEqual(0.002);
+    }
+    expect(relative(valueOf(sketched.observedExpectedRatio), valueOf(exact.observedExpectedRatio))).toBeLessThan(1e-9);
+    if (!sketched.reliability.defined || !exact.reliability.defined) throw new Error('no reliability table');
+    expect(sketched.reliability.value.map((bin) => bin.count)).toEqual(exact.reliability.value.map((bin) => bin.count));
   });
 
   it('says what it cannot compute', () => {

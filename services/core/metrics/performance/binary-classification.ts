@@ -396,7 +396,8 @@ function summariseRows(scores: ArrayLike<number>, labels: ArrayLike<number>, thr
   };
 }
 
-function undefinedReport(threshold: number, confidenceLevel: number, reason: string): BinaryClassificationReport {
+/** A report with every metric undefined for one reason. */
+export function undefinedClassificationReport(threshold: number, confidenceLevel: number, reason: string): BinaryClassificationReport {
   const because = undefinedBecause(reason);
   return {
     kind: 'binary-classification',
@@ -423,7 +424,7 @@ export function binaryClassificationMetrics(input: BinaryClassificationInput): B
   assertConfidenceLevel(level);
   if (!Number.isFinite(threshold)) throw new RangeError(`threshold must be a finite number, got ${threshold}`);
   const invalid = invalidBinaryDataReason(scores, labels);
-  if (invalid !== null) return undefinedReport(threshold, level, invalid);
+  if (invalid !== null) return undefinedClassificationReport(threshold, level, invalid);
 
   const { counts, brierScore, logLoss } = summariseRows(scores, labels, threshold);
   const byClass = sortScoresByClass(scores, labels, counts.positives);

@@ -1,5 +1,15 @@
-import { clipProbability } from '../performance/binary-classification.js';
+import { CALIBRATION_BIN_COUNT, calibrationReportOf, clippedLogit, type CalibrationReport } from '../calibration/calibration.js';
+import {
+  aurocOfTieGroups,
+  clipProbability,
+  DEFAULT_CONFIDENCE_LEVEL,
+  proportionEstimate,
+  thresholdMetrics,
+  undefinedClassificationReport,
+  type BinaryClassificationReport,
+} from '../performance/binary-classification.js';
 import { defined, undefinedBecause, type Outcome } from '../result-row.js';
+import type { BoundedValue } from './value-grid-sketch.js';
 
 /**
  * A mergeable summary of (score, label) pairs from which a window's performance and calibration are
@@ -13,6 +23,10 @@ import { defined, undefinedBecause, type Outcome } from '../result-row.js';
  *   floating-point summation order;
  * - AUROC: pairs in different bins are ordered exactly; pairs sharing a bin count as ties. The
  *   error is at most Σ_k positives_k · negatives_k / (2·P·N), which `auroc()` reports with the value.
+ * - average precision: the midpoint of the range the bins allow, with half its width as the bound
+ *   (see averagePrecision()).
+ * - DeLong interval, calibration intercept and slope: computed on the bins (every row of a bin
+ *   tied, or at the bin's mean score); the tests hold them to the exact ones within 0.002.
  * merge(a, b) has the same counts as the sketch of a ∪ b, whatever the order; sums agree up to
  * summation order.
  */
@@ -74,7 +88,7 @@ export class ScoreLabelSketch {
   }
 
   /** AUROC with ties inside a bin counted as half, and the largest possible error from binning. */
-  auroc(): Outcome<{ value: number; maximumError: number }> {
+  auroc(): Outcome<BoundedValue> {
     const positives = this.positiveCount;
     const negatives = this.negativeCount;
     if (positives === 0 || negatives === 0) return undefinedBecause(`AUROC needs both classes; the window has ${positives} positive and ${negatives} negative rows`);
@@ -120,24 +134,108 @@ export class ScoreLabelSketch {
     return defined({ truePositives, falsePositives, trueNegatives: this.negativeCount - falsePositives, falseNegatives: this.positiveCount - truePositives });
   }
 
-  /** Expected calibration error over 10 equal-width bins, as calibration.ts defines it. */
-  expectedCalibrationError(): Outcome<number> {
-    const rows = this.positiveCount + this.negativeCount;
-    if (rows === 0) return undefinedBecause('the window is empty');
-    const perCoarseBin = this.resolution / 10;
-    let error = 0;
-    for (let coarse = 0; coarse < 10; coarse++) {
-      let count = 0;
-      let positives = 0;
-      let scores = 0;
-      for (let bin = coarse * perCoarseBin; bin < (coarse + 1) * perCoarseBin; bin++) {
-        count += this.positives[bin]! + this.negatives[bin]!;
-        positives += this.positives[bin]!;
-        scores += this.scoreSums[bin]!;
-      }
-      if (count > 0) error += (count / rows) * Math.abs(scores / count - positives / count);
+  /**
+   * Average precision, Σ over positives of the precision at their threshold, divided by P. Within
+   * a bin of p positives and n negatives below TPa true positives among Aa rows, whatever the order
+   * and ties of its rows, the j-th positive of the bin is credited a precision of at least
+   * (TPa + j)/(Aa + n + j) and at most (TPa + p)/(Aa + p). The value is the midpoint of the summed
+   * range and maximumError half its width.
+   */
+  averagePrecision(): Outcome<BoundedValue> {
+    const positives = this.positiveCount;
+    if (positives === 0) return undefinedBecause('average precision needs at least one positive label');
+    let lower = 0;
+    let upper = 0;
+    let truePositivesAbove = 0;
+    let rowsAbove = 0;
+    for (let bin = this.resolution - 1; bin >= 0; bin--) {
+      const binPositives = this.positives[bin]!;
+      const binNegatives = this.negatives[bin]!;
+      for (let j = 1; j <= binPositives; j++) lower += (truePositivesAbove + j) / (rowsAbove + binNegatives + j);
+      if (binPositives > 0) upper += (binPositives * (truePositivesAbove + binPositives)) / (rowsAbove + binPositives);
+      truePositivesAbove += binPositives;
+      rowsAbove += binPositives + binNegatives;
     }
-    return defined(error);
+    return defined({ value: (lower + upper) / (2 * positives), maximumError: (upper - lower) / (2 * positives) });
+  }
+
+  /**
+   * The report binaryClassificationMetrics gives on the rows, from the bins: the metrics at the
+   * threshold need it on a bin edge; AUROC's DeLong interval treats the rows of a bin as tied.
+   */
+  performanceReport(threshold: number, confidenceLevel = DEFAULT_CONFIDENCE_LEVEL): BinaryClassificationReport {
+    const positives = this.positiveCount;
+    const negatives = this.negativeCount;
+    const rows = positives + negatives;
+    if (rows === 0) return undefinedClassificationReport(threshold, confidenceLevel, 'no rows');
+    const confusion = this.confusionAt(threshold);
+    const counts = confusion.defined ? defined({ rows, positives, negatives, ...confusion.value }) : confusion;
+    const atThreshold = counts.defined
+      ? thresholdMetrics(counts.value, threshold, confidenceLevel)
+      : { prevalence: counts, sensitivity: counts, specificity: counts, positivePredictiveValue: counts, negativePredictiveValue: counts, accuracy: counts, f1: counts };
+    const averagePrecision = this.averagePrecision();
+    return {
+      kind: 'binary-classification',
+      threshold,
+      confidenceLevel,
+      counts,
+      auroc: aurocOfTieGroups(
+        (visit) => {
+          let negativesBelow = 0;
+          let positivesAbove = positives;
+          for (let bin = 0; bin < this.resolution; bin++) {
+            const binPositives = this.positives[bin]!;
+            const binNegatives = this.negatives[bin]!;
+            if (binPositives === 0 && binNegatives === 0) continue;
+            positivesAbove -= binPositives;
+            visit(binPositives, binNegatives, negativesBelow, positivesAbove);
+            negativesBelow += binNegatives;
+          }
+        },
+        positives,
+        negatives,
+        confidenceLevel,
+      ),
+      averagePrecision: averagePrecision.defined ? defined(averagePrecision.value.value) : averagePrecision,
+      brierScore: this.brierScore(),
+      logLoss: this.logLoss(),
+      ...atThreshold,
+      prevalence: proportionEstimate(positives, rows, confidenceLevel, 'no rows'),
+    };
+  }
+
+  /**
+   * The report calibrationMetrics gives on the rows. ECE, the reliability table and O/E come from
+   * the bins' sums (exact up to summation order); the logistic fits take each bin's rows at the
+   * logit of the bin's mean score.
+   */
+  calibrationReport(): CalibrationReport {
+    const perCoarseBin = this.resolution / CALIBRATION_BIN_COUNT;
+    const counts = new Float64Array(CALIBRATION_BIN_COUNT);
+    const scoreSums = new Float64Array(CALIBRATION_BIN_COUNT);
+    const labelSums = new Float64Array(CALIBRATION_BIN_COUNT);
+    let scoreTotal = 0;
+    for (let bin = 0; bin < this.resolution; bin++) {
+      const coarse = Math.floor(bin / perCoarseBin);
+      counts[coarse]! += this.positives[bin]! + this.negatives[bin]!;
+      labelSums[coarse]! += this.positives[bin]!;
+      scoreSums[coarse]! += this.scoreSums[bin]!;
+      scoreTotal += this.scoreSums[bin]!;
+    }
+    const rows = this.positiveCount + this.negativeCount;
+    return calibrationReportOf({ rows, counts, scoreSums, labelSums, scoreTotal, labelTotal: this.positiveCount }, () => {
+      const logits: number[] = [];
+      const positives: number[] = [];
+      const negatives: number[] = [];
+      for (let bin = 0; bin < this.resolution; bin++) {
+        const binRows = this.positives[bin]! + this.negatives[bin]!;
+        if (binRows === 0) continue;
+        logits.push(clippedLogit(this.scoreSums[bin]! / binRows));
+        positives.push(this.positives[bin]!);
+        negatives.push(this.negatives[bin]!);
+      }
+      return { logits: Float64Array.from(logits), positives, negatives };
+    });
   }
 
   /** A compact JSON form: only non-empty bins are listed. */
