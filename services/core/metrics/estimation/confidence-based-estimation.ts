@@ -59,13 +59,14 @@ export interface ConfidenceBasedEstimationReport {
 
 const METHOD: EstimationMethod = 'confidence-based-performance-estimation';
 
-const estimate = <T>(value: T): Outcome<Estimate<T>> => defined({ kind: 'estimate', method: METHOD, value });
+/** A value marked as estimated by CBPE. */
+export const estimate = <T>(value: T): Outcome<Estimate<T>> => defined({ kind: 'estimate', method: METHOD, value });
 
 /** NannyML rounds the expected cumulative counts to this many decimals. */
 const ROUNDING_SCALE = 1e5;
 
 /** numpy.round(x, 5): x·10⁵ rounded to the nearest integer, halves to even, then divided by 10⁵. */
-function roundToFiveDecimals(x: number): number {
+export function roundToFiveDecimals(x: number): number {
   const scaled = x * ROUNDING_SCALE;
   let rounded = Math.round(scaled);
   if (rounded - scaled === 0.5 && rounded % 2 !== 0) rounded -= 1;
@@ -108,7 +109,8 @@ function ratioEstimate(numerator: number, denominator: number, reason: string): 
   return denominator === 0 ? undefinedBecause(reason) : estimate(numerator / denominator);
 }
 
-function undefinedReport(threshold: number, rows: number, reason: string): ConfidenceBasedEstimationReport {
+/** A report with every estimate undefined for one reason. */
+export function undefinedEstimationReport(threshold: number, rows: number, reason: string): ConfidenceBasedEstimationReport {
   const because = undefinedBecause(reason);
   return {
     kind: 'estimate',
@@ -134,7 +136,7 @@ export function estimateConfidenceBasedPerformance(
   if (!Number.isFinite(threshold)) throw new RangeError(`threshold must be a finite number, got ${threshold}`);
   const rows = scores.length;
   const invalid = rows === 0 ? 'no rows' : invalidScoreReason(scores);
-  if (invalid !== null) return undefinedReport(threshold, rows, invalid);
+  if (invalid !== null) return undefinedEstimationReport(threshold, rows, invalid);
 
   const truePositives = new CompensatedSum();
   const falsePositives = new CompensatedSum();
@@ -154,23 +156,26 @@ export function estimateConfidenceBasedPerformance(
   }
   sortFloat64InPlace(sorted);
 
-  const tp = truePositives.value;
-  const fp = falsePositives.value;
-  const fn = falseNegatives.value;
-  const tn = trueNegatives.value;
-  const auroc = estimatedAurocOfSorted(sorted);
+  return estimationReportOf(
+    threshold,
+    { rows, expectedTruePositives: truePositives.value, expectedFalsePositives: falsePositives.value, expectedTrueNegatives: trueNegatives.value, expectedFalseNegatives: falseNegatives.value },
+    estimatedAurocOfSorted(sorted),
+  );
+}
+
+/** The report from an expected confusion matrix and the estimated AUROC, from rows or a sketch. */
+export function estimationReportOf(
+  threshold: number,
+  expected: ExpectedConfusionMatrix,
+  auroc: Outcome<number>,
+): ConfidenceBasedEstimationReport {
+  const { rows, expectedTruePositives: tp, expectedFalsePositives: fp, expectedTrueNegatives: tn, expectedFalseNegatives: fn } = expected;
   return {
     kind: 'estimate',
     method: METHOD,
     threshold,
     rows,
-    expectedConfusionMatrix: estimate({
-      rows,
-      expectedTruePositives: tp,
-      expectedFalsePositives: fp,
-      expectedTrueNegatives: tn,
-      expectedFalseNegatives: fn,
-    }),
+    expectedConfusionMatrix: estimate(expected),
     estimatedAuroc: auroc.defined ? estimate(auroc.value) : auroc,
     estimatedSensitivity: ratioEstimate(tp, tp + fn, 'every score is 0, so no positives are expected'),
     estimatedSpecificity: ratioEstimate(tn, tn + fp, 'every score is 1, so no negatives are expected'),

@@ -46,7 +46,7 @@ export class ScoreLabelSketch {
   }
 
   binOf(score: number): number {
-    return Math.min(this.resolution - 1, Math.floor(score * this.resolution));
+    return scoreBin(score, this.resolution);
   }
 
   /** Adds one row; the score must be a finite probability and the label 0 or 1 (validated upstream). */
@@ -120,9 +120,8 @@ export class ScoreLabelSketch {
 
   /** Counts at a threshold on a bin edge (predicted positive when score ≥ threshold). */
   confusionAt(threshold: number): Outcome<{ truePositives: number; falsePositives: number; trueNegatives: number; falseNegatives: number }> {
-    const edge = threshold * this.resolution;
-    const firstPositiveBin = Math.round(edge);
-    if (!(threshold >= 0 && threshold <= 1) || Math.abs(edge - firstPositiveBin) > 1e-9) {
+    const firstPositiveBin = edgeBin(threshold, this.resolution);
+    if (firstPositiveBin === null) {
       return undefinedBecause(`threshold ${threshold} is not on an edge of the sketch's ${this.resolution} bins`);
     }
     let truePositives = 0;
@@ -269,6 +268,18 @@ export interface SerializedScoreLabelSketch {
   squaredScoreSum: number;
   positiveScoreSum: number;
   logLossSum: number;
+}
+
+/** The bin of a score in [0, 1] among `resolution` equal-width bins; 1 goes to the last. */
+export function scoreBin(score: number, resolution: number): number {
+  return Math.min(resolution - 1, Math.floor(score * resolution));
+}
+
+/** The threshold's bin edge, or null when it is not on one. */
+export function edgeBin(threshold: number, resolution: number): number | null {
+  const edge = threshold * resolution;
+  const bin = Math.round(edge);
+  return threshold >= 0 && threshold <= 1 && Math.abs(edge - bin) <= 1e-9 ? bin : null;
 }
 
 /** 10,000 bins: AUROC within 0.002 of the exact value on the tests' data, 240 KB dense per sketch. */
