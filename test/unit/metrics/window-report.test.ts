@@ -1,0 +1,164 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { datasetColumns, readModelDataset } from '../../../services/adapters/dataset/model-dataset.js';
+import { loadModelSpecFile } from '../../../services/adapters/dataset/model-spec-file.js';
+import type { Dataset } from '../../../services/adapters/dataset/dataset-file.js';
+import { datasetReport } from '../../../services/core/metrics/rows/dataset-report.js';
+import { windowReport } from '../../../services/core/metrics/rows/window-report.js';
+import type { ResultRow } from '../../../services/core/metrics/result-row.js';
+import { fitReferenceProfile, WindowSketch, type ReferenceProfile } from '../../../services/core/metrics/sketches/window-sketch.js';
+import { thresholdLookup, type ModelSpec } from '../../../services/core/model-spec/model-spec.js';
+
+// The dataset test/oracles/report_oracle.py generated for `vigil report`: the sketches are held to
+// the exact report on data the project did not make.
+const fixture = (name: string): string => new URL(`../../fixtures/report/${name}`, import.meta.url).pathname;
+
+let spec: ModelSpec;
+let reference: Dataset;
+let current: Dataset;
+let profile: ReferenceProfile;
+
+beforeAll(async () => {
+  spec = await loadModelSpecFile(fixture('sepsis-risk.model.yaml'));
+  reference = await readModelDataset(fixture('reference.csv'), spec);
+  current = await readModelDataset(fixture('current.csv'), spec);
+  profile = fitReferenceProfile({ features: spec.features, scoreColumn: spec.scoreColumn, segments: spec.segments }, datasetColumns(reference), { binCount: spec.drift.binCount });
+});
+
+/** Rows from..to of the current dataset, predictions and (when `withOutcomes`) their outcomes. */
+function windowOf(from: number, to: number, withOutcomes = true): WindowSketch {
+  const window = new WindowSketch(profile);
+  for (let row = from; row < to; row++) {
+    const features: Record<string, number | string | null> = {};
+    for (const [name, values] of current.numeric) features[name] = values[row] ?? null;
+    for (const [name, values] of current.categorical) features[name] = values[row] ?? null;
+    const score = current.scores[row]!;
+    window.addPrediction({ features, score });
+    if (withOutcomes) {
+      const segments = Object.fromEntries(spec.segments.map((segment) => [segment, current.categorical.get(segment)![row] ?? null]));
+      window.addOutcome({ score, label: current.labels![row] as 0 | 1, segments });
+    }
+  }
+  return window;
+}
+
+function sketchedRows(window: WindowSketch): ResultRow[] {
+  return windowReport({
+    window,
+    decisionThreshold: spec.decisionThreshold,
+    minimumGroupSize: spec.minimumGroupSize,
+    falseDiscoveryRate: spec.drift.falseDiscoveryRate,
+    thresholds: thresholdLookup(spec),
+  }).rows;
+}
+
+function exactRows(): ResultRow[] {
+  return datasetReport({
+    features: spec.features,
+    scoreColumn: spec.scoreColumn,
+    segments: spec.segments,
+    decisionThreshold: spec.decisionThreshold,
+    minimumGroupSize: spec.minimumGroupSize,
+    falseDiscoveryRate: spec.drift.falseDiscoveryRate,
+    binCount: spec.drift.binCount,
+    thresholds: thresholdLookup(spec),
+    reference: datasetColumns(reference),
+    current: datasetColumns(current),
+  }).rows;
+}
+
+const key = (row: ResultRow): string => [row.kind, row.metric, row.feature, row.segment, row.group].join('|');
+
+/** The bound a sketched row states in its reason, or null when it states none. */
+function statedBound(row: ResultRow): number | null {
+  const match = /within ([0-9.e+-]+) of the exact value/.exec(row.reason ?? '');
+  return match === null ? (row.reason?.includes('sketches, exactly') ? 0 : null) : Number(match[1]);
+}
+
+// Metrics whose value the sketches give only within a bound, and the most that bound may be on
+// this data at the default resolutions (grid of 200 cells per standard deviation, 10,000 score bins).
+const BOUNDED: Record<string, number> = {
+  ks: 0.001,
+  wasserstein_norm: 0.002,
+  auroc: 0.002,
+  average_precision: 0.005,
+  cbpe_auroc: 0.001,
+};
+
+describe('windowReport', () => {
+  it('gives every row of the exact report, with the same status, within the documented error', () => {
+    const exact = exactRows();
+    const sketched = sketchedRows(windowOf(0, current.rowCount));
+    expect(sketched.map(key)).toEqual(exact.map(key));
+    const relative = (actual: number | null, expected: number | null): number =>
+      actual === null || expected === null ? (actual === expected ? 0 : Infinity) : Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-12);
+    exact.forEach((expected, index) => {
+      const actual = sketched[index]!;
+      const name = key(expected);
+      expect(actual.status, name).toBe(expected.status);
+      expect([actual.n_reference, actual.n_current], name).toEqual([expected.n_reference, expected.n_current]);
+      if (expected.value === null) return;
+      const bound = statedBound(actual);
+      if (expected.metric === 'wasserstein') {
+        const spread = (expected.value ?? 0) / (exact.find((row) => row.metric === 'wasserstein_norm' && row.feature === expected.feature)?.value ?? 1);
+        expect(Math.abs(actual.value! - expected.value), name).toBeLessThanOrEqual(bound! * (1 + 1e-9) + 1e-12);
+        expect(Math.abs(actual.value! - expected.value) / spread, name).toBeLessThanOrEqual(BOUNDED.wasserstein_norm!);
+      } else if (expected.metric in BOUNDED) {
+        expect(bound, `${name} states its bound`).not.toBeNull();
+        expect(Math.abs(actual.value! - expected.value), name).toBeLessThanOrEqual(bound! * (1 + 1e-9) + 1e-12);
+        expect(bound!, name).toBeLessThanOrEqual(BOUNDED[expected.metric]!);
+      } else if (expected.metric === 'calibration_intercept' || expected.metric === 'calibration_slope') {
+        expect(Math.abs(actual.value! - expected.value), name).toBeLessThanOrEqual(2e-3);
+        expect(Math.abs(actual.ci_low! - expected.ci_low!), name).toBeLessThanOrEqual(2e-3);
+        expect(Math.abs(actual.ci_high! - expected.ci_high!), name).toBeLessThanOrEqual(2e-3);
+      } else {
+        // Everything counted is exact, up to the order of floating-point sums.
+        expect(relative(actual.value, expected.value), name).toBeLessThanOrEqual(1e-9);
+        expect(relative(actual.ci_low, expected.ci_low), name).toBeLessThanOrEqual(1e-9);
+        expect(relative(actual.ci_high, expected.ci_high), name).toBeLessThanOrEqual(1e-9);
+        if (expected.metric === 'chi_square') expect(relative(actual.p_value, expected.p_value), name).toBeLessThanOrEqual(1e-9);
+      }
+      if (expected.metric === 'auroc') {
+        expect(Math.abs(actual.ci_low! - expected.ci_low!), name).toBeLessThanOrEqual(0.002);
+        expect(Math.abs(actual.ci_high! - expected.ci_high!), name).toBeLessThanOrEqual(0.002);
+      }
+    });
+  });
+
+  it('reports the same from windows merged in any grouping, and from their JSON form', () => {
+    const whole = sketchedRows(windowOf(0, current.rowCount));
+    const thirds = [windowOf(0, 700), windowOf(700, 1900), windowOf(1900, current.rowCount)];
+    const merged = thirds[0]!.merge(thirds[1]!).merge(thirds[2]!);
+    const otherOrder = thirds[2]!.merge(thirds[0]!.merge(thirds[1]!));
+    const revived = WindowSketch.fromJSON(profile, JSON.parse(JSON.stringify(merged)));
+    for (const rows of [sketchedRows(merged), sketchedRows(otherOrder), sketchedRows(revived)]) {
+      expect(rows.map(key)).toEqual(whole.map(key));
+      rows.forEach((row, index) => {
+        const expected = whole[index]!;
+        expect(row.status).toBe(expected.status);
+        for (const field of ['value', 'p_value', 'ci_low', 'ci_high'] as const) {
+          if (expected[field] === null) expect(row[field]).toBeNull();
+          else expect(Math.abs(row[field]! - expected[field]) / Math.max(Math.abs(expected[field]), 1e-12), `${key(row)} ${field}`).toBeLessThanOrEqual(1e-9);
+        }
+      });
+    }
+  });
+
+  it('estimates performance from scores while no outcome has arrived, and says so', () => {
+    const rows = sketchedRows(windowOf(0, 400, false));
+    expect(rows.find((row) => row.metric === 'auroc')).toMatchObject({ status: 'undefined', value: null, n_current: 400 });
+    expect(rows.find((row) => row.metric === 'auroc')?.reason).toContain('no outcome has arrived');
+    expect(rows.find((row) => row.metric === 'cbpe_auroc')?.value).toBeGreaterThan(0.5);
+    expect(rows.some((row) => row.kind === 'fairness' || row.kind === 'calibration')).toBe(false);
+    expect(rows.find((row) => row.metric === 'psi' && row.feature === 'lactate')?.status).not.toBe('undefined');
+  });
+
+  it('refuses a bad prediction or outcome without counting any of it', () => {
+    const window = windowOf(0, 50);
+    const before = JSON.stringify(window);
+    expect(() => window.addPrediction({ features: { heart_rate: 80, lactate: Number.NaN }, score: 0.2 })).toThrow(/lactate/);
+    expect(() => window.addPrediction({ features: { admission_source: 3 }, score: 0.2 })).toThrow(/admission_source/);
+    expect(() => window.addPrediction({ features: {}, score: 1.5 })).toThrow(/score/);
+    expect(() => window.addOutcome({ score: 0.2, label: 2 as 0, segments: {} })).toThrow(/label/);
+    expect(JSON.stringify(window)).toBe(before);
+  });
+});
