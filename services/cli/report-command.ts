@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { loadModelSpecFile } from '../adapters/dataset/model-spec-file.js';
 import type { Dataset } from '../adapters/dataset/dataset-file.js';
 import { datasetColumns, readModelDataset } from '../adapters/dataset/model-dataset.js';
-import { thresholdLookup, type ModelSpec } from '../core/model-spec/model-spec.js';
+import { reportSettings, type ModelSpec } from '../core/model-spec/model-spec.js';
 import { datasetReport } from '../core/metrics/rows/dataset-report.js';
 import { renderHtmlReport, scoreShares } from '../report/html-report.js';
 import { createProgressBar } from './progress-bar.js';
@@ -22,14 +22,7 @@ export async function reportCommand(args: ReportArguments): Promise<number> {
   const reference = await read(args.reference, spec, false);
   const current = await read(args.current, spec, true);
   const report = datasetReport({
-    features: spec.features,
-    scoreColumn: spec.scoreColumn,
-    segments: spec.segments,
-    decisionThreshold: spec.decisionThreshold,
-    minimumGroupSize: spec.minimumGroupSize,
-    falseDiscoveryRate: spec.drift.falseDiscoveryRate,
-    binCount: spec.drift.binCount,
-    thresholds: thresholdLookup(spec),
+    ...reportSettings(spec),
     reference: datasetColumns(reference),
     current: datasetColumns(current),
   });

@@ -131,3 +131,17 @@ export function parseModelSpec(value: unknown): ModelSpecParse {
 }
 
 export const thresholdLookup = (spec: ModelSpec): ThresholdLookup => (metric) => spec.thresholds[metric];
+
+/** What every report on the model, exact or from sketches, takes from its spec. */
+export function reportSettings(spec: ModelSpec) {
+  return {
+    features: spec.features,
+    scoreColumn: spec.scoreColumn,
+    segments: spec.segments,
+    decisionThreshold: spec.decisionThreshold,
+    minimumGroupSize: spec.minimumGroupSize,
+    falseDiscoveryRate: spec.drift.falseDiscoveryRate,
+    binCount: spec.drift.binCount,
+    thresholds: thresholdLookup(spec),
+  };
+}

@@ -6,7 +6,7 @@ import { datasetReport } from '../../../services/core/metrics/rows/dataset-repor
 import { windowReport } from '../../../services/core/metrics/rows/window-report.js';
 import type { ResultRow } from '../../../services/core/metrics/result-row.js';
 import { fitReferenceProfile, WindowSketch, type ReferenceProfile } from '../../../services/core/metrics/sketches/window-sketch.js';
-import { thresholdLookup, type ModelSpec } from '../../../services/core/model-spec/model-spec.js';
+import { reportSettings, type ModelSpec } from '../../../services/core/model-spec/model-spec.js';
 
 // The dataset test/oracles/report_oracle.py generated for `vigil report`: the sketches are held to
 // the exact report on data the project did not make.
@@ -21,7 +21,7 @@ beforeAll(async () => {
   spec = await loadModelSpecFile(fixture('sepsis-risk.model.yaml'));
   reference = await readModelDataset(fixture('reference.csv'), spec);
   current = await readModelDataset(fixture('current.csv'), spec);
-  profile = fitReferenceProfile({ features: spec.features, scoreColumn: spec.scoreColumn, segments: spec.segments }, datasetColumns(reference), { binCount: spec.drift.binCount });
+  profile = fitReferenceProfile(reportSettings(spec), datasetColumns(reference), reportSettings(spec));
 });
 
 /** Rows from..to of the current dataset, predictions and (when `withOutcomes`) their outcomes. */
@@ -42,25 +42,12 @@ function windowOf(from: number, to: number, withOutcomes = true): WindowSketch {
 }
 
 function sketchedRows(window: WindowSketch): ResultRow[] {
-  return windowReport({
-    window,
-    decisionThreshold: spec.decisionThreshold,
-    minimumGroupSize: spec.minimumGroupSize,
-    falseDiscoveryRate: spec.drift.falseDiscoveryRate,
-    thresholds: thresholdLookup(spec),
-  }).rows;
+  return windowReport({ window, ...reportSettings(spec) }).rows;
 }
 
 function exactRows(): ResultRow[] {
   return datasetReport({
-    features: spec.features,
-    scoreColumn: spec.scoreColumn,
-    segments: spec.segments,
-    decisionThreshold: spec.decisionThreshold,
-    minimumGroupSize: spec.minimumGroupSize,
-    falseDiscoveryRate: spec.drift.falseDiscoveryRate,
-    binCount: spec.drift.binCount,
-    thresholds: thresholdLookup(spec),
+    ...reportSettings(spec),
     reference: datasetColumns(reference),
     current: datasetColumns(current),
   }).rows;
