@@ -1,7 +1,8 @@
 /**
  * Metrics benchmark: drift and data quality of 20 numeric features, reference and current of
  * 1,000,000 rows each, then every binary performance, calibration, fairness and estimation metric
- * on 1,000,000 scored rows. Prints rows/s and
+ * on 1,000,000 scored rows, then the same from the streaming form (a window sketch fed row by row).
+ * Prints rows/s and
  * peak memory; where Evidently is importable (VIGIL_EVIDENTLY_PYTHON, or python3), times its data
  * drift preset on the same columns in the same run and prints the ratio.
  *   npm run bench:metrics -- [--rows=1000000] [--features=20]
@@ -17,6 +18,8 @@ import { estimateConfidenceBasedPerformance } from '../../services/core/metrics/
 import { groupFairness } from '../../services/core/metrics/fairness/group-fairness.js';
 import { binaryClassificationMetrics } from '../../services/core/metrics/performance/binary-classification.js';
 import { numericFeatureQuality } from '../../services/core/metrics/quality/feature-quality.js';
+import { windowReport } from '../../services/core/metrics/rows/window-report.js';
+import { fitReferenceProfile, WindowSketch } from '../../services/core/metrics/sketches/window-sketch.js';
 import { numericSample } from '../../services/core/metrics/statistics/numeric-sample.js';
 import { projectPath } from '../../services/adapters/project/project-files.js';
 import { createRandom } from '../../services/simulator/random.js';
@@ -75,11 +78,36 @@ groupFairness({ scores, labels, groups, threshold: 0.3 });
 const performanceSeconds = (performance.now() - performanceStart) / 1000;
 noteHeap();
 
+// The streaming form: the current rows go through a WindowSketch one by one, as events would,
+// then the whole report is computed from the sketch alone.
+const names = Array.from({ length: featureCount }, (_, feature) => `feature_${feature}`);
+const shape = { features: names.map((name) => ({ name, type: 'numeric' as const })), scoreColumn: 'score', segments: ['sex'] };
+const referenceScores = Float64Array.from({ length: rows }, () => random.uniform());
+const profileStart = performance.now();
+const profile = fitReferenceProfile(shape, { numeric: (name) => reference[names.indexOf(name)]!, categorical: () => [], scores: referenceScores });
+const profileSeconds = (performance.now() - profileStart) / 1000;
+const sketchStart = performance.now();
+const window = new WindowSketch(profile);
+const features: Record<string, number> = {};
+for (let row = 0; row < rows; row++) {
+  for (let feature = 0; feature < featureCount; feature++) features[names[feature]!] = current[feature]![row]!;
+  window.addPrediction({ features, score: scores[row]! });
+  window.addOutcome({ score: scores[row]!, label: labels[row] as 0 | 1, segments: { sex: groups[row]! } });
+}
+const sketchSeconds = (performance.now() - sketchStart) / 1000;
+noteHeap();
+const windowReportStart = performance.now();
+const sketchedRows = windowReport({ window, decisionThreshold: 0.3, minimumGroupSize: 30, falseDiscoveryRate: 0.05, thresholds: () => undefined }).rows;
+const windowReportSeconds = (performance.now() - windowReportStart) / 1000;
+const serializedBytes = Buffer.byteLength(JSON.stringify(window));
+noteHeap();
+
 const lines = [
   `bench:metrics  ${rows.toLocaleString('en-US')} reference + ${rows.toLocaleString('en-US')} current rows, ${featureCount} numeric features`,
   `  drift (KS + p-value, Wasserstein, normalised Wasserstein, PSI, JS, KL, Hellinger) + quality: ${driftSeconds.toFixed(2)} s, ${Math.round(rows / driftSeconds).toLocaleString('en-US')} current rows/s (${driftedFeatures}/${featureCount} features drifted at p < 0.05)`,
   `  performance (AUROC + DeLong, AP, Brier, log loss, threshold metrics + Wilson), calibration, CBPE, fairness over 4 groups: ${performanceSeconds.toFixed(2)} s, ${Math.round(rows / performanceSeconds).toLocaleString('en-US')} rows/s (AUROC ${performanceReport.auroc.defined ? performanceReport.auroc.value.value.toFixed(4) : 'undefined'})`,
   `  everything: ${Math.round(rows / (driftSeconds + performanceSeconds)).toLocaleString('en-US')} current rows/s`,
+  `  streaming form: reference profile ${profileSeconds.toFixed(2)} s; ${Math.round(rows / sketchSeconds).toLocaleString('en-US')} predictions + outcomes/s into one window sketch; ${sketchedRows.length} rows reported from it in ${(windowReportSeconds * 1000).toFixed(0)} ms; serialised window ${(serializedBytes / 1024).toFixed(0)} KiB`,
 ];
 
 const evidentlyPython = [process.env.VIGIL_EVIDENTLY_PYTHON, 'python3'].find(
