@@ -58,7 +58,7 @@ export function windowReport(input: WindowReportInput): DatasetReport {
   if (window.outcomeCount === 0) {
     rows.push(...unmeasuredPerformanceRows(window.predictionCount, 'no outcome has arrived for this window yet'));
   } else {
-    rows.push(...annotatePerformance(performanceRows(labelled.performanceReport(decisionThreshold), thresholds), labelled));
+    rows.push(...performanceRows(labelled.performanceReport(decisionThreshold), thresholds).map(binningNotes(labelled)));
     rows.push(...calibrationRows(calibration, thresholds).map(annotateCalibration));
     for (const [segment, bySegment] of window.groups) {
       const groups = [...bySegment].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
@@ -66,8 +66,8 @@ export function windowReport(input: WindowReportInput): DatasetReport {
         groups.map(([group, sketch]) => ({ group, size: sketch.positiveCount + sketch.negativeCount, performance: () => sketch.performanceReport(decisionThreshold) })),
         { threshold: decisionThreshold, minimumGroupSize: input.minimumGroupSize, confidenceLevel: DEFAULT_CONFIDENCE_LEVEL },
       );
-      const sketchOf = new Map(groups);
-      rows.push(...fairnessRows(segment, report, thresholds).map((row) => (row.group === null ? row : annotatePerformance([row], sketchOf.get(row.group)!)[0]!)));
+      const notesOf = new Map(groups.map(([group, sketch]) => [group, binningNotes(sketch)]));
+      rows.push(...fairnessRows(segment, report, thresholds).map((row) => (row.group === null ? row : notesOf.get(row.group)!(row))));
     }
   }
   const estimate = window.scores.confidenceBasedEstimate(decisionThreshold);
@@ -81,15 +81,18 @@ function withNote(row: ResultRow, note: string): ResultRow {
   return { ...row, reason: row.reason === null ? note : `${row.reason}; ${note}` };
 }
 
-/** AUROC and average precision rows get the bound on their error from binning the scores. */
-function annotatePerformance(rows: ResultRow[], sketch: ScoreLabelSketch): ResultRow[] {
+/**
+ * Adds to a sketch's AUROC and average precision rows the bound on their error from binning the
+ * scores; both bounds are computed once per sketch, however many rows pass through.
+ */
+function binningNotes(sketch: ScoreLabelSketch): (row: ResultRow) => ResultRow {
   const auroc = sketch.auroc();
   const averagePrecision = sketch.averagePrecision();
-  return rows.map((row) => {
+  return (row) => {
     if (row.metric === 'auroc' && auroc.defined) return withNote(row, `${sketchNote(auroc.value.maximumError)}; DeLong interval of the score bins`);
     if (row.metric === 'average_precision' && averagePrecision.defined) return withNote(row, sketchNote(averagePrecision.value.maximumError));
     return row;
-  });
+  };
 }
 
 function annotateCalibration(row: ResultRow): ResultRow {
