@@ -1,4 +1,4 @@
-import { categoryCounts, type CategoricalValues } from '../drift/categorical-drift.js';
+import { categoryCounts, type CategoricalValues, type CategoryCounts } from '../drift/categorical-drift.js';
 import { MISSING_GROUP } from '../fairness/group-fairness.js';
 import { numericSample, type NumericValues } from '../statistics/numeric-sample.js';
 import { CategoryCountSketch } from './category-count-sketch.js';
@@ -21,7 +21,7 @@ export interface WindowShape {
 
 export type FeatureReference =
   | { name: string; type: 'numeric'; profile: NumericReferenceProfile }
-  | { name: string; type: 'categorical'; counts: CategoryCountSketch };
+  | { name: string; type: 'categorical'; counts: CategoryCounts };
 
 /**
  * The reference side of every comparison, fitted once from the reference dataset: each feature's
@@ -49,11 +49,7 @@ export function fitReferenceProfile(shape: WindowShape, reference: ReferenceColu
     if (feature.type === 'numeric') return numeric(feature.name, reference.numeric(feature.name));
     const counted = categoryCounts(reference.categorical(feature.name), `reference ${feature.name}`);
     if (!counted.defined) throw new RangeError(counted.reason);
-    const counts = new CategoryCountSketch();
-    for (const [category, count] of counted.value.counts) counts.counts.set(category, count);
-    counts.totalCount = counted.value.totalCount;
-    counts.missingCount = counted.value.missingCount;
-    return { name: feature.name, type: 'categorical', counts };
+    return { name: feature.name, type: 'categorical', counts: counted.value };
   });
   features.push(numeric(shape.scoreColumn, reference.scores));
   return { shape, features };
