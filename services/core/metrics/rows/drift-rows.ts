@@ -3,6 +3,7 @@ import { numericDrift, type NumericDrift } from '../drift/numeric-drift.js';
 import { benjaminiHochberg } from '../multiple-testing.js';
 import { categoricalFeatureQuality, numericFeatureQuality } from '../quality/feature-quality.js';
 import { resultRow, type Outcome, type ResultRow } from '../result-row.js';
+import type { SketchedDriftErrors } from '../sketches/numeric-feature-sketch.js';
 import type { NumericValues } from '../statistics/numeric-sample.js';
 import { classify, type ThresholdLookup } from './threshold-policy.js';
 
@@ -29,7 +30,7 @@ export type FeatureComparison =
       missingShare: Outcome<number>;
       outOfRangeShare: Outcome<number>;
       entries: EntryCounts;
-      maximumErrors?: Outcome<{ kolmogorovSmirnov: number; wasserstein: number; normalizedWasserstein: number }>;
+      maximumErrors?: Outcome<SketchedDriftErrors>;
     }
   | { name: string; type: 'categorical'; drift: CategoricalDrift; missingShare: Outcome<number>; entries: EntryCounts };
 
