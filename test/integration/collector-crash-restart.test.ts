@@ -100,7 +100,8 @@ describe('a collector killed with SIGKILL mid-stream and restarted', () => {
         await producer.send(topics.predictions, indexes.map((index) => ({ value: ForeignProducer.frame(predictionId, predictionType, foreignPrediction(index, runId)) })));
         await producer.send(topics.outcomes, indexes.map((index) => ({ value: ForeignProducer.frame(outcomeId, outcomeType, foreignOutcome(index, runId)) })));
         if (slice === 3) {
-          await producer.send(topics.predictions, Array.from({ length: MALFORMED }, () => ({ value: randomBytes(32) })));
+          // A first byte other than the magic 0: never the wire format, so never taken for an event.
+          await producer.send(topics.predictions, Array.from({ length: MALFORMED }, () => ({ value: Buffer.concat([Buffer.from([0xff]), randomBytes(31)]) })));
         }
         if (killedAfterStored < 0 && slice >= 5) {
           const stored = sumMetric(await metricsOf(port), 'vigil_events_stored_total');

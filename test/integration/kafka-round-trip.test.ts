@@ -47,7 +47,8 @@ describe('collector on real Kafka, the schema registry and ClickHouse', () => {
       value: ForeignProducer.frame(outcomeSchemaId, outcomeType, foreignOutcome(index, runId)),
     }));
     const malformedPredictions = [
-      { reason: 'not-wire-format', value: randomBytes(64) },
+      // A leading byte other than the magic 0 makes these bytes not the wire format, whatever follows.
+      { reason: 'not-wire-format', value: Buffer.concat([Buffer.from([0xff]), randomBytes(63)]) },
       { reason: 'not-wire-format', value: Buffer.from('{"score": 0.4}') },
       { reason: 'unknown-schema', value: ForeignProducer.frame(987_654, predictionType, foreignPrediction(1, runId)) },
       { reason: 'malformed-avro', value: ForeignProducer.frame(predictionSchemaId, predictionType, foreignPrediction(2, runId)).subarray(0, 40) },
