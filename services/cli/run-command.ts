@@ -3,13 +3,14 @@ import type { Target, VigilConfig } from '../config/vigil-config.js';
 import { describeConfig } from '../config/vigil-config.js';
 import { describeStorage } from '../adapters/clickhouse/storage-client.js';
 import { startVigil } from '../runtime/vigil-runtime.js';
+import { vigilTargets } from '../runtime/vigil-targets.js';
 
 const STATUS_INTERVAL_MS = 5_000;
 
 /** `vigil run`: starts the targets, prints a status line every few seconds, stops cleanly on SIGTERM/SIGINT. */
 export async function runCommand(config: VigilConfig, targets: Target[], logger: Logger): Promise<number> {
   logger.info({ config: describeConfig(config) }, 'configuration');
-  const vigil = await startVigil(config, targets, logger);
+  const vigil = await startVigil(config, targets, logger, vigilTargets);
   const transport = config.transport.kind === 'kafka' ? `Kafka ${config.transport.brokers.join(',')}` : 'in-process transport';
   process.stdout.write(`vigil: running ${targets.join(', ')} on ${transport}, ${describeStorage(config.storage)}\n`);
   process.stdout.write(`vigil: metrics at ${vigil.metricsUrl}  (health: ${vigil.metricsUrl.replace(/metrics$/, 'healthz')}, readiness: ${vigil.metricsUrl.replace(/metrics$/, 'readyz')})\n`);

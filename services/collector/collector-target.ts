@@ -1,9 +1,9 @@
-import type { EventLimits } from '../core/events/event-validation.js';
-import type { RunningTarget, SharedServices } from '../runtime/vigil-runtime.js';
+import { defaultEventLimits } from '../core/events/event-validation.js';
+import type { RunningTarget, SharedServices } from '../runtime/target-contract.js';
 import { Collector } from './collector.js';
 
 /** The collector target: consumes both event topics in one consumer group and stores what it accepts. */
-export async function startCollectorTarget(shared: SharedServices, options: { limits: EventLimits }): Promise<RunningTarget> {
+export async function startCollectorTarget(shared: SharedServices): Promise<RunningTarget> {
   const { config, logger, metrics } = shared;
   const store = await shared.eventStore();
   const collector = new Collector({
@@ -12,7 +12,7 @@ export async function startCollectorTarget(shared: SharedServices, options: { li
     metrics,
     logger: logger.child({ target: 'collector' }),
     topics: config.topics,
-    limits: options.limits,
+    limits: { ...defaultEventLimits, maxFutureSkewMs: config.maxFutureSkewMs },
     maxEventBytes: config.maxEventBytes,
   });
   const consumer = shared.transport().createConsumer(config.consumerGroup);

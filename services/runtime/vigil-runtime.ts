@@ -1,11 +1,10 @@
 import { hostname } from 'node:os';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import { defaultEventLimits } from '../core/events/event-validation.js';
 import { EventStore } from '../adapters/clickhouse/event-store.js';
 import { applyMigrations } from '../adapters/clickhouse/migrations.js';
 import { createStorageClient, describeStorage } from '../adapters/clickhouse/storage-client.js';
-import { startOperationalServer, type ReadinessCheck } from '../adapters/http/operational-server.js';
+import { startOperationalServer } from '../adapters/http/operational-server.js';
 import { InProcessTransport } from '../adapters/in-process/in-process-transport.js';
 import { KafkaTransport } from '../adapters/kafka/kafka-transport.js';
 import { ConfluentSchemaSource } from '../adapters/schema-registry/confluent-schema-source.js';
@@ -14,25 +13,7 @@ import { InProcessSchemaSource } from '../adapters/schema-registry/in-process-sc
 import { PipelineMetrics } from '../adapters/telemetry/pipeline-metrics.js';
 import type { RecordTransport } from '../adapters/transport/record-transport.js';
 import type { Target, VigilConfig } from '../config/vigil-config.js';
-import { startCollectorTarget } from '../collector/collector-target.js';
-
-/** What every target may use; each piece is built once, on first need. */
-export interface SharedServices {
-  config: VigilConfig;
-  logger: Logger;
-  metrics: PipelineMetrics;
-  transport(): RecordTransport;
-  codec(): Promise<EventCodec>;
-  eventStore(): Promise<EventStore>;
-}
-
-/** A started target: what it adds to /readyz, a one-line status, and how to stop it. */
-export interface RunningTarget {
-  name: Target;
-  readiness: ReadinessCheck[];
-  status(): string;
-  stop(): Promise<void>;
-}
+import type { RunningTarget, SharedServices, TargetTable } from './target-contract.js';
 
 export interface RunningVigil {
   metricsUrl: string;
@@ -49,7 +30,7 @@ function lazy<T>(build: () => T): () => T {
  * Starts the chosen targets in one process, like Loki's and Mimir's monolithic mode: `all` runs
  * every service against shared connections; one target runs alone in production.
  */
-export async function startVigil(config: VigilConfig, targets: readonly Target[], logger: Logger): Promise<RunningVigil> {
+export async function startVigil(config: VigilConfig, targets: readonly Target[], logger: Logger, targetTable: TargetTable): Promise<RunningVigil> {
   const metrics = new PipelineMetrics();
   const closers: Array<() => Promise<void>> = [];
 
@@ -99,14 +80,8 @@ export async function startVigil(config: VigilConfig, targets: readonly Target[]
         { name: config.topics.deadLetters, partitions: config.topicPartitions },
       ]);
     }
-    for (const target of targets) {
-      if (target === 'collector') running.push(await startCollectorTarget(shared, { limits: { ...defaultEventLimits, maxFutureSkewMs: config.maxFutureSkewMs } }));
-    }
-    // Traffic starts last, once every consumer is in place.
-    if (targets.includes('simulator')) {
-      // Loaded only when asked for: production targets carry no simulator code.
-      const { startSimulatorTarget } = await import('../simulator/simulator-target.js');
-      running.push(await startSimulatorTarget(shared));
+    for (const [name, start] of Object.entries(targetTable) as [Target, TargetTable[Target]][]) {
+      if (targets.includes(name)) running.push(await start(shared));
     }
     server = await startOperationalServer({
       host: config.http.host,

@@ -1,5 +1,5 @@
 import { TransportEventPublisher } from '../publisher/transport-event-publisher.js';
-import type { RunningTarget, SharedServices } from '../runtime/vigil-runtime.js';
+import type { RunningTarget, SharedServices } from '../runtime/target-contract.js';
 import { runSimulation } from './simulator.js';
 
 /** The simulator target: synthetic traffic of a sepsis-risk model, published like an inference service would. */

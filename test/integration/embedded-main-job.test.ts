@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createStorageClient } from '../../services/adapters/clickhouse/storage-client.js';
 import { loadConfig } from '../../services/config/vigil-config.js';
 import { startVigil } from '../../services/runtime/vigil-runtime.js';
+import { vigilTargets } from '../../services/runtime/vigil-targets.js';
 import { parseMetrics, sumMetric } from '../support/kafka-inspection.js';
 import { quietLogger, waitFor } from '../support/pipeline-harness.js';
 import { testStorageTarget } from '../support/test-storage.js';
@@ -18,7 +19,7 @@ describe('the main job on embedded defaults (what npm start runs)', () => {
       ...(storage.kind === 'server' ? { CLICKHOUSE_URL: storage.url } : { VIGIL_DATA_DIR: storage.dataDirectory }),
     });
     expect(config.transport.kind).toBe('in-process');
-    const vigil = await startVigil(config, ['collector', 'simulator'], quietLogger);
+    const vigil = await startVigil(config, ['collector', 'simulator'], quietLogger, vigilTargets);
     try {
       expect((await fetch(vigil.metricsUrl.replace(/metrics$/, 'readyz'))).status).toBe(200);
       await waitFor(async () => sumMetric(parseMetrics(await (await fetch(vigil.metricsUrl)).text()), 'vigil_events_stored_total', 'table="predictions"') === 1200, 30_000, '1,200 stored predictions');

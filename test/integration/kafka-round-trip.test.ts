@@ -5,6 +5,7 @@ import { createStorageClient } from '../../services/adapters/clickhouse/storage-
 import { loadConfig } from '../../services/config/vigil-config.js';
 import { DEAD_LETTER_HEADERS } from '../../services/collector/dead-letter.js';
 import { startVigil, type RunningVigil } from '../../services/runtime/vigil-runtime.js';
+import { vigilTargets } from '../../services/runtime/vigil-targets.js';
 import { ForeignProducer, foreignOutcome, foreignPrediction } from '../support/foreign-producer.js';
 import { committedOffsets, groupCaughtUp, parseMetrics, readTopic, sumMetric } from '../support/kafka-inspection.js';
 import { kafkaCollectorEnvironment, quietLogger, uniqueTopics, waitFor } from '../support/pipeline-harness.js';
@@ -26,7 +27,7 @@ describe('collector on real Kafka, the schema registry and ClickHouse', () => {
 
   beforeAll(async () => {
     const config = loadConfig(kafkaCollectorEnvironment({ endpoints, topics, group, instanceId: runId, storage, httpPort: 0 }));
-    vigil = await startVigil(config, ['collector'], quietLogger);
+    vigil = await startVigil(config, ['collector'], quietLogger, vigilTargets);
     producer = await ForeignProducer.connect(endpoints.kafkaBrokers, endpoints.schemaRegistryUrl);
   });
 
