@@ -5,10 +5,9 @@ import { Collector } from './collector.js';
 /** The collector target: consumes both event topics in one consumer group and stores what it accepts. */
 export async function startCollectorTarget(shared: SharedServices): Promise<RunningTarget> {
   const { config, logger, metrics } = shared;
-  const store = await shared.eventStore();
   const collector = new Collector({
     codec: await shared.codec(),
-    store,
+    sink: await shared.eventStore(),
     metrics,
     logger: logger.child({ target: 'collector' }),
     topics: config.topics,
@@ -34,7 +33,8 @@ export async function startCollectorTarget(shared: SharedServices): Promise<Runn
     name: 'collector',
     readiness: [
       { name: 'collector-consuming', check: () => consuming },
-      { name: 'storage-writable', check: () => collector.isStorageHealthy },
+      { name: 'storage-writable', check: () => collector.storageHealth.isUp },
+      { name: 'schema-registry-reachable', check: () => collector.registryHealth.isUp },
     ],
     status: () => `collector stored=${stored} rejected=${rejected}`,
     stop: async () => {

@@ -1,23 +1,21 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { validateOutcome, validatePrediction, type EventLimits } from '../core/events/event-validation.js';
 import type { EventKind } from '../core/events/event-types.js';
+import { toOutcomeRow, toPredictionRow, type OutcomeRow, type PredictionRow } from '../adapters/clickhouse/event-store.js';
+import { classifyStorageError, describeStorageError } from '../adapters/clickhouse/storage-errors.js';
 import type { DecodedEvent, EventCodec } from '../adapters/schema-registry/event-codec.js';
 import { SchemaSourceUnavailableError } from '../adapters/schema-registry/schema-source.js';
-import {
-  toOutcomeRow,
-  toPredictionRow,
-  type EventStore,
-  type OutcomeRow,
-  type PredictionRow,
-} from '../adapters/clickhouse/event-store.js';
+import { DependencyHealth } from '../adapters/telemetry/dependency-health.js';
 import type { PipelineMetrics } from '../adapters/telemetry/pipeline-metrics.js';
-import type { BatchControl, BatchResult, OutgoingRecord, RecordBatch } from '../adapters/transport/record-transport.js';
+import type { BatchControl, BatchResult, ConsumedRecord, OutgoingRecord, RecordBatch } from '../adapters/transport/record-transport.js';
 import type { TopicNames } from '../config/vigil-config.js';
 import { deadLetterFor, type RejectionReason } from './dead-letter.js';
+import type { EventSink } from './event-sink.js';
 
 export interface CollectorOptions {
   codec: EventCodec;
-  store: EventStore;
+  sink: EventSink;
   metrics: PipelineMetrics;
   logger: Logger;
   topics: TopicNames;
@@ -37,40 +35,50 @@ export class BatchAbandonedError extends Error {
   }
 }
 
+/** An event that passed every check, with the record it came from (for a dead letter if storage refuses it). */
+type Accepted<Row> = { record: ConsumedRecord; row: Row };
+
 interface SortedBatch {
-  predictions: PredictionRow[];
-  outcomes: OutcomeRow[];
+  predictions: Accepted<PredictionRow>[];
+  outcomes: Accepted<OutcomeRow>[];
   deadLetters: OutgoingRecord[];
   rejections: Map<RejectionReason, number>;
 }
 
 /**
+ * Records decoded between two turns of the event loop: decoding is synchronous, and a large batch
+ * decoded in one go would hold back heartbeats, /metrics and every other partition's work.
+ */
+const DECODE_SLICE_RECORDS = 500;
+
+/**
  * Turns consumed records into stored rows or dead letters. A batch is committed only after its rows
  * are in ClickHouse; while storage or the schema registry is unavailable the batch is retried with
- * back-off and nothing is committed, so nothing is lost. Bad records never stop the collector:
- * each goes to the dead-letter topic with its original bytes and the reason.
+ * back-off and nothing is committed, so nothing is lost. Bad records never stop the collector: each
+ * goes to the dead-letter topic with its original bytes and the reason, including a row that
+ * ClickHouse itself refuses, which is isolated by splitting the insert.
  */
 export class Collector {
   private readonly clock: () => number;
   private readonly retryDelays: { initial: number; max: number };
-  private storageHealthy = true;
+  readonly storageHealth: DependencyHealth;
+  readonly registryHealth: DependencyHealth;
 
   constructor(private readonly options: CollectorOptions) {
     this.clock = options.clock ?? Date.now;
     this.retryDelays = options.retryDelaysMs ?? { initial: 200, max: 5_000 };
-  }
-
-  /** False while the last write attempt failed; drives /readyz. */
-  get isStorageHealthy(): boolean {
-    return this.storageHealthy;
+    this.storageHealth = new DependencyHealth('storage', options.metrics.dependencyUp, options.logger);
+    this.registryHealth = new DependencyHealth('schema-registry', options.metrics.dependencyUp, options.logger);
   }
 
   readonly handleBatch = async (batch: RecordBatch, control: BatchControl): Promise<BatchResult> => {
     const kind = this.kindOf(batch.topic);
-    const sorted = await this.retryWhileUnavailable(batch, control, 'decode', () => this.sort(batch, kind));
+    const sorted = await this.retryWhileUnavailable(batch, control, this.registryHealth, () => this.sort(batch, kind, control));
     const table = kind === 'prediction' ? 'predictions' : 'outcomes';
-    if (kind === 'prediction') await this.write(batch, control, 'predictions', sorted.predictions);
-    else await this.write(batch, control, 'outcomes', sorted.outcomes);
+    const refused = kind === 'prediction' ? await this.store(batch, control, 'predictions', sorted.predictions) : await this.store(batch, control, 'outcomes', sorted.outcomes);
+    const now = this.clock();
+    for (const { record, detail } of refused) this.reject(sorted, record, 'storage-rejected', detail, now);
+    const storedCount = (kind === 'prediction' ? sorted.predictions.length : sorted.outcomes.length) - refused.length;
 
     return {
       outputs: sorted.deadLetters.length > 0 ? [{ topic: this.options.topics.deadLetters, records: sorted.deadLetters }] : [],
@@ -78,7 +86,7 @@ export class Collector {
       onCommitted: () => {
         const { metrics } = this.options;
         metrics.eventsConsumed.inc({ topic: batch.topic }, batch.records.length);
-        metrics.eventsStored.inc({ table }, kind === 'prediction' ? sorted.predictions.length : sorted.outcomes.length);
+        metrics.eventsStored.inc({ table }, storedCount);
         metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, batch.lag);
         for (const [reason, count] of sorted.rejections) metrics.eventsRejected.inc({ topic: batch.topic, reason }, count);
         if (sorted.rejections.size > 0) {
@@ -97,80 +105,110 @@ export class Collector {
     throw new Error(`the collector does not consume topic ${topic}`);
   }
 
-  private async sort(batch: RecordBatch, kind: EventKind): Promise<SortedBatch> {
+  private reject(sorted: SortedBatch, record: ConsumedRecord, reason: RejectionReason, detail: string, now: number): void {
+    sorted.deadLetters.push(deadLetterFor(record, reason, detail, now));
+    sorted.rejections.set(reason, (sorted.rejections.get(reason) ?? 0) + 1);
+  }
+
+  private async sort(batch: RecordBatch, kind: EventKind, control: BatchControl): Promise<SortedBatch> {
     const sorted: SortedBatch = { predictions: [], outcomes: [], deadLetters: [], rejections: new Map() };
     const now = this.clock();
-    const reject = (record: RecordBatch['records'][number], reason: RejectionReason, detail: string): void => {
-      sorted.deadLetters.push(deadLetterFor(record, reason, detail, now));
-      sorted.rejections.set(reason, (sorted.rejections.get(reason) ?? 0) + 1);
-    };
-    const decodable: Array<RecordBatch['records'][number] & { value: Buffer }> = [];
+    const decodable: Array<ConsumedRecord & { value: Buffer }> = [];
     for (const record of batch.records) {
-      if (record.value === null || record.value.length === 0) reject(record, 'empty-value', 'the record has no value');
-      else if (record.value.length > this.options.maxEventBytes) reject(record, 'payload-too-large', `the record is ${record.value.length} bytes; the limit is ${this.options.maxEventBytes}`);
-      else decodable.push(record as RecordBatch['records'][number] & { value: Buffer });
+      if (record.value === null || record.value.length === 0) this.reject(sorted, record, 'empty-value', 'the record has no value', now);
+      else if (record.value.length > this.options.maxEventBytes) this.reject(sorted, record, 'payload-too-large', `the record is ${record.value.length} bytes; the limit is ${this.options.maxEventBytes}`, now);
+      else decodable.push(record as ConsumedRecord & { value: Buffer });
     }
-    const decodedEvents = await this.options.codec.decodeAll(
-      decodable.map((record) => record.value),
-      kind,
-    );
-    decodable.forEach((record, index) => {
-      const decoded = decodedEvents[index] as DecodedEvent;
-      if (!decoded.ok) {
-        reject(record, decoded.reason, decoded.detail);
-        return;
+    for (let start = 0; start < decodable.length; start += DECODE_SLICE_RECORDS) {
+      if (start > 0) {
+        await yieldToEventLoop();
+        if (!control.isActive()) throw new BatchAbandonedError(batch.topic, batch.partition);
       }
-      const lineage = { topic: record.topic, partition: record.partition, offset: record.offset, schemaId: decoded.schemaId };
-      if (decoded.kind === 'prediction') {
-        const validation = validatePrediction(decoded.event, now, this.options.limits);
-        if (!validation.valid) reject(record, 'invalid-event', validation.detail);
-        else sorted.predictions.push(toPredictionRow(decoded.event, lineage, now));
-      } else {
-        const validation = validateOutcome(decoded.event, now, this.options.limits);
-        if (!validation.valid) reject(record, 'invalid-event', validation.detail);
-        else sorted.outcomes.push(toOutcomeRow(decoded.event, lineage, now));
-      }
-    });
+      const slice = decodable.slice(start, start + DECODE_SLICE_RECORDS);
+      const decodedEvents = await this.options.codec.decodeAll(
+        slice.map((record) => record.value),
+        kind,
+      );
+      slice.forEach((record, index) => this.accept(sorted, record, decodedEvents[index] as DecodedEvent, now));
+    }
     return sorted;
   }
 
-  private async write(batch: RecordBatch, control: BatchControl, table: 'predictions', rows: PredictionRow[]): Promise<void>;
-  private async write(batch: RecordBatch, control: BatchControl, table: 'outcomes', rows: OutcomeRow[]): Promise<void>;
-  private async write(batch: RecordBatch, control: BatchControl, table: 'predictions' | 'outcomes', rows: PredictionRow[] | OutcomeRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const { store, metrics } = this.options;
-    await this.retryWhileUnavailable(batch, control, `insert into ${table}`, async () => {
-      const stopTimer = metrics.batchInsertSeconds.startTimer({ table });
-      try {
-        if (table === 'predictions') await store.insert('predictions', rows as PredictionRow[]);
-        else await store.insert('outcomes', rows as OutcomeRow[]);
-      } catch (error) {
-        metrics.storageWriteFailures.inc({ table });
-        this.storageHealthy = false;
-        throw error;
-      }
-      stopTimer();
-      this.storageHealthy = true;
-    });
+  private accept(sorted: SortedBatch, record: ConsumedRecord, decoded: DecodedEvent, now: number): void {
+    if (!decoded.ok) {
+      this.reject(sorted, record, decoded.reason, decoded.detail, now);
+      return;
+    }
+    const lineage = { topic: record.topic, partition: record.partition, offset: record.offset, schemaId: decoded.schemaId };
+    if (decoded.kind === 'prediction') {
+      const validation = validatePrediction(decoded.event, now, this.options.limits);
+      if (!validation.valid) this.reject(sorted, record, 'invalid-event', validation.detail, now);
+      else sorted.predictions.push({ record, row: toPredictionRow(decoded.event, lineage, now) });
+    } else {
+      const validation = validateOutcome(decoded.event, now, this.options.limits);
+      if (!validation.valid) this.reject(sorted, record, 'invalid-event', validation.detail, now);
+      else sorted.outcomes.push({ record, row: toOutcomeRow(decoded.event, lineage, now) });
+    }
   }
 
   /**
-   * Runs `attempt` until it succeeds. Storage errors and registry outages are retried with
-   * exponential back-off (heartbeating so the group keeps the partition); the batch is abandoned,
-   * uncommitted, only when the consumer stops or loses the partition.
+   * Stores the rows and returns the ones ClickHouse refuses. An insert that fails on the data is
+   * split in halves until each refused row stands alone (a few inserts per bad row, none for a good
+   * batch); one under memory pressure is split too. An outage is retried with back-off on the same
+   * rows, never split and never dead-lettered. Inserting a half again is harmless: rows are idempotent.
    */
-  private async retryWhileUnavailable<T>(batch: RecordBatch, control: BatchControl, action: string, attempt: () => Promise<T>): Promise<T> {
+  private async store(batch: RecordBatch, control: BatchControl, table: 'predictions', rows: Accepted<PredictionRow>[]): Promise<RefusedRow[]>;
+  private async store(batch: RecordBatch, control: BatchControl, table: 'outcomes', rows: Accepted<OutcomeRow>[]): Promise<RefusedRow[]>;
+  private async store(batch: RecordBatch, control: BatchControl, table: 'predictions' | 'outcomes', rows: Accepted<PredictionRow | OutcomeRow>[]): Promise<RefusedRow[]> {
+    const refused: RefusedRow[] = [];
+    const pending: Accepted<PredictionRow | OutcomeRow>[][] = rows.length > 0 ? [rows] : [];
+    const { sink, metrics } = this.options;
+    while (pending.length > 0) {
+      const chunk = pending.pop() as Accepted<PredictionRow | OutcomeRow>[];
+      const outcome = await this.retryWhileUnavailable(batch, control, this.storageHealth, async () => {
+        const stopTimer = metrics.batchInsertSeconds.startTimer({ table });
+        try {
+          if (table === 'predictions') await sink.insert('predictions', chunk.map((item) => item.row as PredictionRow));
+          else await sink.insert('outcomes', chunk.map((item) => item.row as OutcomeRow));
+        } catch (error) {
+          metrics.storageWriteFailures.inc({ table });
+          const kind = classifyStorageError(error);
+          // A single row under memory pressure cannot be made smaller: wait for the pressure to pass.
+          if (kind === 'unavailable' || (kind === 'too-large' && chunk.length === 1)) throw new StorageUnavailableError(error);
+          return { stored: false as const, error };
+        }
+        stopTimer();
+        return { stored: true as const };
+      });
+      if (outcome.stored) continue;
+      if (chunk.length === 1) {
+        refused.push({ record: (chunk[0] as Accepted<unknown>).record, detail: `ClickHouse refused the row: ${describeStorageError(outcome.error)}` });
+        continue;
+      }
+      const middle = Math.ceil(chunk.length / 2);
+      pending.push(chunk.slice(middle), chunk.slice(0, middle));
+    }
+    if (refused.length > 0) {
+      this.options.logger.warn({ topic: batch.topic, partition: batch.partition, table, refusedRows: refused.length }, 'ClickHouse refused rows; they go to the dead-letter topic');
+    }
+    return refused;
+  }
+
+  /**
+   * Runs `attempt` until it succeeds or fails for a reason other than an outage. Outages (of storage
+   * or the registry) are retried with exponential back-off up to a cap, marking the dependency down
+   * meanwhile; the batch is abandoned, uncommitted, only when the consumer stops or loses the partition.
+   */
+  private async retryWhileUnavailable<T>(batch: RecordBatch, control: BatchControl, health: DependencyHealth, attempt: () => Promise<T>): Promise<T> {
     let delay = this.retryDelays.initial;
-    for (let attemptNumber = 1; ; attemptNumber++) {
+    for (;;) {
       try {
-        return await attempt();
+        const result = await attempt();
+        health.markUp();
+        return result;
       } catch (error) {
-        const isRegistryOutage = error instanceof SchemaSourceUnavailableError;
-        if (action === 'decode' && !isRegistryOutage) throw error;
-        this.options.logger.warn(
-          { topic: batch.topic, partition: batch.partition, attempt: attemptNumber, retryInMs: delay, error: describeError(error) },
-          `${action} failed; retrying without committing`,
-        );
+        if (!(error instanceof StorageUnavailableError) && !(error instanceof SchemaSourceUnavailableError)) throw error;
+        health.markDown(error instanceof StorageUnavailableError ? describeStorageError(error.cause) : error.message);
       }
       const deadline = Date.now() + delay;
       while (Date.now() < deadline) {
@@ -184,18 +222,15 @@ export class Collector {
   }
 }
 
-/**
- * ClickHouse's own error messages can quote the rejected input, which may hold identifiers: only
- * its error type and code are logged. Network and registry errors carry no event content.
- */
-function describeError(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'type' in error && 'code' in error) {
-    const { type, code } = error as { type: unknown; code: unknown };
-    return `ClickHouse error ${String(type)} (code ${String(code)})`;
+interface RefusedRow {
+  record: ConsumedRecord;
+  detail: string;
+}
+
+/** Storage cannot take rows right now; retrying later can succeed. */
+class StorageUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(describeStorageError(cause), { cause });
+    this.name = 'StorageUnavailableError';
   }
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${error.name}: ${error.message}${cause}`.slice(0, 500);
-  }
-  return String(error).slice(0, 500);
 }

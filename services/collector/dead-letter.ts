@@ -2,7 +2,7 @@ import type { ConsumedRecord, OutgoingRecord } from '../adapters/transport/recor
 import type { DecodeFailureReason } from '../adapters/schema-registry/event-codec.js';
 
 /** Every reason a record can be refused; each is a value of the `reason` metric label. */
-export type RejectionReason = DecodeFailureReason | 'empty-value' | 'payload-too-large' | 'invalid-event';
+export type RejectionReason = DecodeFailureReason | 'empty-value' | 'payload-too-large' | 'invalid-event' | 'storage-rejected';
 
 /** Header names on a dead letter; the value and key are the original bytes, untouched. */
 export const DEAD_LETTER_HEADERS = {

@@ -113,7 +113,7 @@ async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, 
   await applyMigrations(client, storage.database);
   const store = new EventStore(client, storage.database);
   const metrics = new PipelineMetrics();
-  const collector = new Collector({ codec, store, metrics, logger, topics, limits: defaultEventLimits, maxEventBytes: 256 * 1024 });
+  const collector = new Collector({ codec, sink: store, metrics, logger, topics, limits: defaultEventLimits, maxEventBytes: 256 * 1024 });
   const consumer = transport.createConsumer(`bench-vigil-${runId}`);
   let handled = 0;
   let first = 0;

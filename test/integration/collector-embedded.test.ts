@@ -106,14 +106,50 @@ describe('collector on the in-process transport and real ClickHouse', () => {
     const values = await Promise.all(Array.from({ length: 300 }, (_, index) => codec.encodePrediction(topics.predictions, samplePrediction(index))));
     await producer.send(topics.predictions, values.map((value) => ({ key: null, value })));
     await waitFor(async () => (await metrics.storageWriteFailures.get()).values.some((sample) => sample.value >= 3), 10_000, 'failed insert attempts');
-    expect(collector.isStorageHealthy).toBe(false);
+    expect(collector.storageHealth.isUp).toBe(false);
     expect(transport.committedOffset('collector', topics.predictions)).toBe(0);
 
     await storage.client.command({ query: `ATTACH TABLE ${storage.target.database}.predictions` });
     await waitFor(() => transport.committedOffset('collector', topics.predictions) === 300, 10_000, 'the batch to commit after storage returned');
     await consumer.stop();
-    expect(collector.isStorageHealthy).toBe(true);
+    expect(collector.storageHealth.isUp).toBe(true);
     expect(await storage.store.count('predictions')).toBe(300);
     expect(await counterValue(metrics, 'eventsRejected')).toBe(0);
+  });
+  it('dead-letters the rows ClickHouse itself refuses, alone, and stores and commits everything else', async () => {
+    const topics = uniqueTopics();
+    const transport = new InProcessTransport();
+    const { codec, metrics, collector } = await embeddedCollector(storage.store, topics);
+    // A constraint stands for any row that passes Vigil's checks and that ClickHouse still refuses.
+    await storage.client.command({
+      query: `ALTER TABLE ${storage.target.database}.predictions ADD CONSTRAINT refuse_marked_version CHECK model_version != 'refused-by-clickhouse'`,
+    });
+    const refusedIndexes = [0, 137, 138, 299];
+    const values = await Promise.all(
+      Array.from({ length: 300 }, (_, index) =>
+        codec.encodePrediction(topics.predictions, samplePrediction(index, refusedIndexes.includes(index) ? { model_version: 'refused-by-clickhouse' } : {})),
+      ),
+    );
+    const producer = await transport.createProducer();
+    await producer.send(topics.predictions, values.map((value) => ({ key: null, value })));
+    const consumer = transport.createConsumer('collector');
+    await consumer.start([topics.predictions, topics.outcomes], collector.handleBatch);
+    await waitFor(() => transport.committedOffset('collector', topics.predictions) === 300, 20_000, 'the partition to move past the refused rows');
+    await consumer.stop();
+
+    expect(await storage.store.count('predictions')).toBe(296);
+    const deadLetters = transport.read(topics.deadLetters, 0, 100);
+    expect(deadLetters.map((record) => record.headers[DEAD_LETTER_HEADERS.sourceOffset])).toEqual(refusedIndexes.map(String));
+    expect(deadLetters.map((record) => record.value)).toEqual(refusedIndexes.map((index) => values[index]));
+    for (const record of deadLetters) {
+      expect(record.headers[DEAD_LETTER_HEADERS.reason]).toBe('storage-rejected');
+      expect(record.headers[DEAD_LETTER_HEADERS.detail]).toBe('ClickHouse refused the row: ClickHouse error VIOLATED_CONSTRAINT (code 469)');
+    }
+    expect(await counterValue(metrics, 'eventsRejected', { reason: 'storage-rejected' })).toBe(4);
+    expect(await counterValue(metrics, 'eventsStored', { table: 'predictions' })).toBe(296);
+    // Splitting costs a few inserts per refused row (about log2 of the batch), not one per row.
+    const failedInserts = (await metrics.storageWriteFailures.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+    expect(failedInserts).toBeLessThanOrEqual(refusedIndexes.length * Math.ceil(Math.log2(300)) + 1);
+    expect(collector.storageHealth.isUp).toBe(true);
   });
 });

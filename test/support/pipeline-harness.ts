@@ -8,6 +8,7 @@ import { InProcessSchemaSource } from '../../services/adapters/schema-registry/i
 import { PipelineMetrics } from '../../services/adapters/telemetry/pipeline-metrics.js';
 import { defaultEventLimits } from '../../services/core/events/event-validation.js';
 import { Collector } from '../../services/collector/collector.js';
+import type { EventSink } from '../../services/collector/event-sink.js';
 import type { TopicNames } from '../../services/config/vigil-config.js';
 import { testStorageTarget, uniqueName } from './test-storage.js';
 
@@ -41,12 +42,12 @@ export async function openTestStorage(): Promise<StorageHarness> {
   };
 }
 
-export async function embeddedCollector(store: EventStore, topics: TopicNames, codec = new EventCodec(new InProcessSchemaSource())) {
+export async function embeddedCollector(sink: EventSink, topics: TopicNames, codec = new EventCodec(new InProcessSchemaSource())) {
   await codec.registerSchemas(topics);
   const metrics = new PipelineMetrics();
   const collector = new Collector({
     codec,
-    store,
+    sink,
     metrics,
     logger: quietLogger,
     topics,

@@ -13,6 +13,7 @@ export class PipelineMetrics {
   readonly storageWriteFailures: Counter<'table'>;
   readonly consumerLag: Gauge<'topic' | 'partition'>;
   readonly eventsPublished: Counter<'topic'>;
+  readonly dependencyUp: Gauge<'dependency'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -57,6 +58,12 @@ export class PipelineMetrics {
       name: 'vigil_events_published_total',
       help: 'Events published by this process (simulator, publisher).',
       labelNames: ['topic'],
+      registers: [this.registry],
+    });
+    this.dependencyUp = new Gauge({
+      name: 'vigil_dependency_up',
+      help: 'Whether a dependency (storage, schema-registry) answered its last request: 1 yes, 0 no (retrying, nothing committed).',
+      labelNames: ['dependency'],
       registers: [this.registry],
     });
   }
