@@ -8,7 +8,7 @@ import type { DecodedEvent, EventCodec } from '../adapters/schema-registry/event
 import { SchemaSourceUnavailableError } from '../adapters/schema-registry/schema-source.js';
 import { DependencyHealth } from '../adapters/telemetry/dependency-health.js';
 import type { PipelineMetrics } from '../adapters/telemetry/pipeline-metrics.js';
-import type { BatchControl, BatchResult, ConsumedRecord, OutgoingRecord, RecordBatch } from '../adapters/transport/record-transport.js';
+import { BatchAbandonedError, type BatchControl, type BatchResult, type ConsumedRecord, type OutgoingRecord, type RecordBatch } from '../adapters/transport/record-transport.js';
 import type { TopicNames } from '../config/vigil-config.js';
 import { deadLetterFor, type RejectionReason } from './dead-letter.js';
 import type { EventSink } from './event-sink.js';
@@ -24,15 +24,6 @@ export interface CollectorOptions {
   clock?: () => number;
   /** Back-off between attempts while storage or the registry is unavailable. */
   retryDelaysMs?: { initial: number; max: number };
-}
-
-/** The batch was given up because the consumer is stopping or lost the partition; it will come again. */
-export class BatchAbandonedError extends Error {
-  readonly retriable = true;
-  constructor(topic: string, partition: number) {
-    super(`batch of ${topic}/${partition} abandoned uncommitted: the consumer is stopping or lost the partition`);
-    this.name = 'BatchAbandonedError';
-  }
 }
 
 /** An event that passed every check, with the record it came from (for a dead letter if storage refuses it). */

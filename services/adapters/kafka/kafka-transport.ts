@@ -1,13 +1,14 @@
 import { Kafka, Partitioners, logLevel, type Consumer, type Producer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
-import type {
-  BatchHandler,
-  BatchOutput,
-  OutgoingRecord,
-  RecordConsumer,
-  RecordProducer,
-  RecordTransport,
-  TopicSpec,
+import {
+  BatchAbandonedError,
+  type BatchHandler,
+  type BatchOutput,
+  type OutgoingRecord,
+  type RecordConsumer,
+  type RecordProducer,
+  type RecordTransport,
+  type TopicSpec,
 } from '../transport/record-transport.js';
 
 export interface KafkaTransportOptions {
@@ -20,9 +21,15 @@ export interface KafkaTransportOptions {
   instanceId: string;
   /** How many partitions' batches are handled at once (default 3). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * How long the group waits for this member to rejoin once a rebalance starts (default 60 s). A
+   * batch still running then is given up uncommitted, since its partition may already be elsewhere.
+   */
+  rebalanceTimeoutMs?: number;
 }
 
 const MAX_COMMIT_ATTEMPTS = 10;
+const HEARTBEAT_INTERVAL_MS = 1_000;
 
 function isRetriable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'retriable' in error && (error as { retriable: unknown }).retriable === true;
@@ -94,9 +101,11 @@ export class KafkaTransport implements RecordTransport {
         // A short session lets the group move a crashed collector's partitions on within seconds;
         // long retries inside a batch heartbeat, so they do not expire it.
         sessionTimeout: 10_000,
-        heartbeatInterval: 1_000,
+        rebalanceTimeout: this.options.rebalanceTimeoutMs ?? 60_000,
+        heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       }),
       this.options.partitionsConsumedConcurrently ?? 3,
+      this.options.logger.child({ component: 'kafka-consumer', group: groupId }),
     );
   }
 
@@ -112,13 +121,17 @@ export class KafkaTransport implements RecordTransport {
 class KafkaRecordConsumer implements RecordConsumer {
   /** One transaction at a time on the producer: commits of concurrent batches queue here. */
   private commitQueue: Promise<void> = Promise.resolve();
+  private readonly membership: GroupMembership;
 
   constructor(
     private readonly groupId: string,
     private readonly transactionalProducer: Producer,
     private readonly consumer: Consumer,
     private readonly concurrency: number,
-  ) {}
+    private readonly logger: Logger,
+  ) {
+    this.membership = new GroupMembership(consumer, logger);
+  }
 
   async start(topics: readonly string[], handler: BatchHandler): Promise<void> {
     await this.transactionalProducer.connect();
@@ -132,31 +145,55 @@ class KafkaRecordConsumer implements RecordConsumer {
       partitionsConsumedConcurrently: this.concurrency,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (batch.isEmpty()) return;
-        const result = await handler(
-          {
-            topic: batch.topic,
-            partition: batch.partition,
-            lag: Number(batch.offsetLag()),
-            records: batch.messages.map((message) => ({
+        const generation = this.membership.generation;
+        const owned = (): boolean => isRunning() && !isStale() && this.membership.holds(generation);
+        // Heartbeats go on whatever the batch waits for (an insert, the registry, the commit queue),
+        // so that a slow step never costs the group membership.
+        const beating = this.membership.keepAlive(heartbeat);
+        try {
+          const result = await handler(
+            {
               topic: batch.topic,
               partition: batch.partition,
-              offset: message.offset,
-              key: message.key,
-              value: message.value,
-              headers: textHeaders(message.headers),
-              timestamp: Number(message.timestamp),
-            })),
-          },
-          { heartbeat, isActive: () => isRunning() && !isStale() },
-        );
-        const lastOffset = batch.lastOffset();
-        const commit = this.commitQueue.then(() => this.commitWithOutputs(batch.topic, batch.partition, (BigInt(lastOffset) + 1n).toString(), result.outputs));
-        this.commitQueue = commit.catch(() => {});
-        await commit;
-        resolveOffset(lastOffset);
-        result.onCommitted?.();
+              lag: Number(batch.offsetLag()),
+              records: batch.messages.map((message) => ({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: message.offset,
+                key: message.key,
+                value: message.value,
+                headers: textHeaders(message.headers),
+                timestamp: Number(message.timestamp),
+              })),
+            },
+            { heartbeat: () => this.membership.beat(heartbeat), isActive: owned },
+          );
+          const lastOffset = batch.lastOffset();
+          const commit = this.commitQueue.then(async () => {
+            // The last check before the transaction: kafkajs commits offsets without the group's
+            // generation, so nothing on the broker stops a member that lost the partition from
+            // moving its offset back or publishing its dead letters a second time.
+            await this.membership.beat(heartbeat);
+            if (!owned()) throw this.givenUp(batch.topic, batch.partition);
+            await this.commitWithOutputs(batch.topic, batch.partition, (BigInt(lastOffset) + 1n).toString(), result.outputs);
+          });
+          this.commitQueue = commit.catch(() => {});
+          await commit;
+          resolveOffset(lastOffset);
+          result.onCommitted?.();
+        } catch (error) {
+          // A lost membership is rethrown as kafkajs' own error, which makes it rejoin the group at once.
+          throw this.membership.lostError(generation) ?? error;
+        } finally {
+          beating.stop();
+        }
       },
     });
+  }
+
+  private givenUp(topic: string, partition: number): Error {
+    this.logger.info({ topic, partition }, 'batch given up uncommitted: the partition may belong to another member now');
+    return new BatchAbandonedError(topic, partition);
   }
 
   /**
@@ -189,6 +226,63 @@ class KafkaRecordConsumer implements RecordConsumer {
   async stop(): Promise<void> {
     await this.consumer.disconnect();
     await this.transactionalProducer.disconnect();
+  }
+}
+
+/** kafkajs error types that mean this member's view of the group is out of date. */
+const MEMBERSHIP_LOST_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP', 'FENCED_INSTANCE_ID']);
+
+/**
+ * Whether this consumer still holds the partitions it was given. Every heartbeat of any batch
+ * feeds it; a heartbeat refused because the group is rebalancing, or because the member is unknown,
+ * marks the current generation lost, so every batch of that generation is given up uncommitted.
+ * The next join starts a new generation.
+ */
+class GroupMembership {
+  generation = 0;
+  private lost: { generation: number; error: Error } | null = null;
+
+  constructor(
+    consumer: Consumer,
+    private readonly logger: Logger,
+  ) {
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.generation += 1;
+      this.lost = null;
+    });
+  }
+
+  holds(generation: number): boolean {
+    return generation === this.generation && this.lost === null;
+  }
+
+  lostError(generation: number): Error | null {
+    return this.lost !== null && this.lost.generation === generation ? this.lost.error : null;
+  }
+
+  /** One heartbeat (kafkajs sends it unless one went out within the heartbeat interval). */
+  async beat(heartbeat: () => Promise<void>): Promise<void> {
+    const generation = this.generation;
+    try {
+      await heartbeat();
+    } catch (error) {
+      const type = typeof error === 'object' && error !== null && 'type' in error ? String((error as { type: unknown }).type) : '';
+      if (MEMBERSHIP_LOST_TYPES.has(type)) {
+        if (this.lost === null && generation === this.generation) {
+          this.lost = { generation, error: error as Error };
+          this.logger.info({ reason: type }, 'group membership lost; batches in flight are given up uncommitted');
+        }
+        return;
+      }
+      // Any other failure (the coordinator unreachable for a moment) says nothing about ownership yet.
+      this.logger.debug({ error: error instanceof Error ? error.message : String(error) }, 'heartbeat failed');
+    }
+  }
+
+  /** Heartbeats every interval until stopped. */
+  keepAlive(heartbeat: () => Promise<void>): { stop(): void } {
+    const timer = setInterval(() => void this.beat(heartbeat), HEARTBEAT_INTERVAL_MS);
+    return { stop: () => clearInterval(timer) };
   }
 }
 

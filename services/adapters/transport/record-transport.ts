@@ -31,6 +31,15 @@ export interface BatchControl {
   isActive(): boolean;
 }
 
+/** The batch was given up because the consumer is stopping or lost the partition; it will come again. */
+export class BatchAbandonedError extends Error {
+  readonly retriable = true;
+  constructor(topic: string, partition: number) {
+    super(`batch of ${topic}/${partition} abandoned uncommitted: the consumer is stopping or lost the partition`);
+    this.name = 'BatchAbandonedError';
+  }
+}
+
 /** Records a batch produces to other topics (dead letters), published together with its commit. */
 export interface BatchOutput {
   topic: string;
