@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { StorageTarget } from '../adapters/clickhouse/storage-client.js';
 
 /**
@@ -26,8 +25,11 @@ export interface VigilConfig {
   topics: TopicNames;
   topicPartitions: number;
   consumerGroup: string;
-  /** Stable name of this process within its consumer group (Kafka transactional id suffix). */
-  instanceId: string;
+  /**
+   * Stable name of this process within its consumer group (Kafka transactional id suffix); unset,
+   * the runtime claims `<host>-<n>` with the lowest n no other running process of the group holds.
+   */
+  instanceId: string | undefined;
   storage: StorageTarget;
   maxEventBytes: number;
   maxFutureSkewMs: number;
@@ -105,6 +107,14 @@ function brokers(raw: string): string[] {
   return list;
 }
 
+const INSTANCE_ID = /^[A-Za-z0-9._-]{1,200}$/;
+function instanceId(env: Environment): string | undefined {
+  const value = env.VIGIL_INSTANCE_ID?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (!INSTANCE_ID.test(value)) throw new ConfigError('VIGIL_INSTANCE_ID', `expected letters, digits, '.', '_' or '-' (at most 200), got "${value.slice(0, 40)}"`);
+  return value;
+}
+
 function storage(env: Environment): StorageTarget {
   const database = text(env, 'CLICKHOUSE_DATABASE', 'vigil');
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(database)) throw new ConfigError('CLICKHOUSE_DATABASE', `"${database}" is not a valid database name`);
@@ -142,7 +152,7 @@ export function loadConfig(env: Environment): VigilConfig {
     },
     topicPartitions: integer(env, 'VIGIL_TOPIC_PARTITIONS', 3, 1, 1024),
     consumerGroup: text(env, 'VIGIL_CONSUMER_GROUP', 'vigil-collector'),
-    instanceId: text(env, 'VIGIL_INSTANCE_ID', hostname()),
+    instanceId: instanceId(env),
     storage: storage(env),
     maxEventBytes: integer(env, 'VIGIL_MAX_EVENT_BYTES', 256 * 1024, 256, 16 * 1024 * 1024),
     maxFutureSkewMs: integer(env, 'VIGIL_MAX_FUTURE_SKEW_SECONDS', 300, 0, 7 * 24 * 3600) * 1000,

@@ -13,6 +13,7 @@ import { InProcessSchemaSource } from '../adapters/schema-registry/in-process-sc
 import { PipelineMetrics } from '../adapters/telemetry/pipeline-metrics.js';
 import type { RecordTransport } from '../adapters/transport/record-transport.js';
 import type { Target, VigilConfig } from '../config/vigil-config.js';
+import { claimInstanceSlot } from './instance-slot.js';
 import type { RunningTarget, SharedServices, TargetTable } from './target-contract.js';
 
 export interface RunningVigil {
@@ -35,12 +36,17 @@ export async function startVigil(config: VigilConfig, targets: readonly Target[]
   const closers: Array<() => Promise<void>> = [];
 
   const transport = lazy<RecordTransport>(() => {
-    const built =
-      config.transport.kind === 'kafka'
-        ? new KafkaTransport({ brokers: config.transport.brokers, clientId: config.transport.clientId, instanceId: config.instanceId, logger })
-        : new InProcessTransport();
+    const built = config.transport.kind === 'kafka' ? new KafkaTransport({ brokers: config.transport.brokers, clientId: config.transport.clientId, instanceId: instanceId(), logger }) : new InProcessTransport();
     closers.push(() => built.close());
     return built;
+  });
+
+  const instanceId = lazy(() => {
+    if (config.instanceId !== undefined) return config.instanceId;
+    const slot = claimInstanceSlot(config.consumerGroup);
+    closers.push(async () => slot.release());
+    logger.info({ instanceId: slot.instanceId }, 'instance id claimed (VIGIL_INSTANCE_ID is unset)');
+    return slot.instanceId;
   });
 
   const codec = lazy(async () => {

@@ -8,6 +8,9 @@ describe('loadConfig', () => {
     expect(config.storage).toEqual({ kind: 'embedded', dataDirectory: './data', database: 'vigil' });
     expect(config.topics).toEqual({ predictions: 'vigil.predictions.v1', outcomes: 'vigil.outcomes.v1', deadLetters: 'vigil.dlq.v1' });
     expect(config.http).toEqual({ host: '127.0.0.1', port: 9464 });
+    // Unset: the runtime claims a per-host slot, so two collectors with defaults do not fence each other.
+    expect(config.instanceId).toBeUndefined();
+    expect(loadConfig({ VIGIL_INSTANCE_ID: 'vigil-collector-2' }).instanceId).toBe('vigil-collector-2');
   });
 
   it('selects Kafka and a ClickHouse server when their variables are set', () => {
@@ -37,6 +40,7 @@ describe('loadConfig', () => {
     [{ VIGIL_PREDICTIONS_TOPIC: 'bad topic' }, 'VIGIL_PREDICTIONS_TOPIC'],
     [{ VIGIL_LOG_LEVEL: 'loud' }, 'VIGIL_LOG_LEVEL'],
     [{ VIGIL_SIMULATOR_RATE: '-5' }, 'VIGIL_SIMULATOR_RATE'],
+    [{ VIGIL_INSTANCE_ID: 'collector 1' }, 'VIGIL_INSTANCE_ID'],
   ])('names the bad variable in %j', (env, variable) => {
     expect(() => loadConfig(env)).toThrowError(ConfigError);
     expect(() => loadConfig(env)).toThrowError(new RegExp(`^${variable}:`));
