@@ -17,9 +17,17 @@ export function describeStorage(target: StorageTarget): string {
 }
 
 /**
+ * Every read counts each event once, whether or not background merges have run: `final = 1` makes
+ * ClickHouse read the ReplacingMergeTree raw tables as with FINAL (and changes nothing for other
+ * tables), so a replayed duplicate is never counted twice, in Vigil's queries or an operator's.
+ */
+const EXACT_READS = { final: 1 } as const;
+
+/**
  * One @clickhouse/client for both: chDB plugs in as the client's connection. Queries name their
  * database explicitly, because chDB ignores the client's `database` option; and no query passes
- * session settings, because chDB keeps them for every later query of the process.
+ * settings of its own, because chDB keeps them for every later query of the process (the client-wide
+ * `final = 1` is the same for every query, so keeping it is what is wanted).
  */
 export function createStorageClient(target: StorageTarget): ClickHouseClient {
   if (target.kind === 'embedded') {
@@ -28,7 +36,7 @@ export function createStorageClient(target: StorageTarget): ClickHouseClient {
     // chDB types its connection against the retired @clickhouse/client-common package; the shape is
     // the one @clickhouse/client expects, only the declarations come from two packages.
     const connection = createChdbConnection({ path }) as unknown as ClientConnection;
-    return createClient({ connection });
+    return createClient({ connection, clickhouse_settings: EXACT_READS });
   }
   return createClient({
     url: target.url,
@@ -36,5 +44,6 @@ export function createStorageClient(target: StorageTarget): ClickHouseClient {
     password: target.password,
     database: target.database,
     request_timeout: 30_000,
+    clickhouse_settings: EXACT_READS,
   });
 }
