@@ -2,8 +2,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm install, not npm ci: the lock file cannot list chDB platform libraries a registry lacks.
-RUN npm install --no-audit --no-fund
+# npm ci installs exactly the lock file; chDB's libraries for other platforms are optional entries there that npm skips.
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY services services
 COPY test/bench test/bench

@@ -13,10 +13,11 @@ const lockFile = join(root, 'package-lock.json');
 const modifiedAt = (path) => (existsSync(path) ? statSync(path).mtimeMs : 0);
 
 if (!existsSync(installedMarker) || modifiedAt(lockFile) > modifiedAt(installedMarker)) {
-  // `npm install` honours the lock file like `npm ci`, but tolerates chDB's optional per-platform
-  // libraries that a registry does not carry (npm ci refuses a lock file without them).
-  process.stderr.write('vigil: installing dependencies (npm install)...\n');
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  // npm ci installs exactly what the lock file records and never rewrites it. The lock lists chDB's
+  // libraries for other platforms, which the registry does not serve, as optional entries bound to
+  // their platform: npm skips them here rather than refusing a lock file that lacks them.
+  process.stderr.write('vigil: installing dependencies (npm ci)...\n');
+  execFileSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {

@@ -1,75 +1,144 @@
 #!/usr/bin/env node
 // Each command's module is loaded when it runs: `vigil sql` never loads Kafka, a collector never loads the simulator.
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, parseTargets } from '../config/vigil-config.js';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, EXTRA_TARGETS, SERVICE_TARGETS, loadConfig, parseTargets, type Target } from '../config/vigil-config.js';
 import { createLogger } from '../adapters/telemetry/logger.js';
+import { projectPath } from '../adapters/project/project-files.js';
 
-const USAGE = `vigil — monitoring backend for clinical machine-learning models
+/** The exit code of a command line that names an unknown command or option, or gives an option a bad value. */
+const USAGE_ERROR = 2;
 
-usage:
-  vigil run [--target=all|collector|simulator[,...]]   run services in this process (default: all)
-  vigil sql "<query>"                                  run a read-only query against the configured storage
-  vigil simulate [--rate=N] [--count=N] [--seed=N]     publish synthetic sepsis-risk traffic, then exit
-  vigil report --spec model.yaml --reference ref.csv --current cur.csv [--format json|html] [--out FILE]
-                                                       every metric, exactly, on two dataset files (CSV or NDJSON)
-  vigil help
+interface RunOptions {
+  target: Target[];
+}
 
-Configuration comes from environment variables (see README.md); flags override them.`;
+interface SqlOptions {
+  format: 'table' | 'json';
+}
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+interface SimulateOptions {
+  rate?: number;
+  count?: number;
+  seed?: number;
+}
+
+interface ReportOptions {
+  spec: string;
+  reference: string;
+  current: string;
+  format: 'json' | 'html';
+  out?: string;
+}
+
+/** package.json is the one place the version is kept; projectPath finds it from the sources and from dist/ alike. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
+}
+
+function wholeNumberFrom(minimum: number, maximum: number): (raw: string) => number {
+  return (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new InvalidArgumentError('Expected a whole number.');
+    const value = Number(raw);
+    if (value < minimum || value > maximum) throw new InvalidArgumentError(`Expected a whole number from ${minimum} to ${maximum}.`);
+    return value;
+  };
+}
+
+function positiveNumber(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('Expected a positive number.');
+  return value;
+}
+
+function targetList(raw: string): Target[] {
+  try {
+    return parseTargets(raw);
+  } catch (error) {
+    // parseTargets' message starts with the flag's name, which commander's message already gives.
+    if (error instanceof ConfigError) throw new InvalidArgumentError(error.message.slice(`${error.variable}: `.length));
+    throw error;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
   const env = process.env;
-  switch (command) {
-    case 'run': {
-      const { values } = parseArgs({ args: rest, options: { target: { type: 'string', default: 'all' } }, strict: true });
+  let exitCode = 0;
+  const program = new Command('vigil')
+    .description('Monitoring backend for clinical machine-learning models.')
+    .version(packageVersion())
+    // Throw instead of exiting, so that usage errors exit with USAGE_ERROR rather than commander's 1.
+    .exitOverride()
+    // commander starts each message with "error: "; Vigil's own errors start with its name.
+    .configureOutput({ outputError: (message, write) => write(message.replace(/^error: /, 'vigil: ')) })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', '\nConfiguration comes from environment variables (see README.md); flags override them.');
+
+  program
+    .command('run')
+    .description('run services in this process')
+    .addOption(
+      new Option('--target <targets>', `comma-separated targets to run: ${['all', ...SERVICE_TARGETS, ...EXTRA_TARGETS].join(', ')}`)
+        .argParser(targetList)
+        .default(parseTargets('all'), 'all'),
+    )
+    .action(async (options: RunOptions) => {
       const config = loadConfig(env);
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
       const { runCommand } = await import('./run-command.js');
-      return runCommand(config, parseTargets(values.target), logger);
-    }
-    case 'sql': {
-      const { positionals, values } = parseArgs({ args: rest, options: { format: { type: 'string', default: 'table' } }, allowPositionals: true, strict: true });
-      if (positionals.length !== 1) throw new ConfigError('vigil sql', 'expects exactly one query argument, quoted');
+      exitCode = await runCommand(config, options.target, logger);
+    });
+
+  program
+    .command('sql')
+    .description('run one read-only query against the configured storage')
+    .argument('<query>', 'the SQL statement, quoted')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (query: string, options: SqlOptions) => {
       const { sqlCommand } = await import('./sql-command.js');
-      return sqlCommand(loadConfig(env), positionals[0] ?? '', values.format === 'json' ? 'json' : 'table');
-    }
-    case 'simulate': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { rate: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' } },
-        strict: true,
-      });
+      exitCode = await sqlCommand(loadConfig(env), query, options.format);
+    });
+
+  // Limits match those loadConfig puts on the VIGIL_SIMULATOR_* variables these flags replace.
+  program
+    .command('simulate')
+    .description('publish synthetic sepsis-risk traffic to Kafka, then exit')
+    .addOption(new Option('--rate <per-second>', 'predictions per second (VIGIL_SIMULATOR_RATE)').argParser(positiveNumber))
+    .addOption(new Option('--count <number>', 'predictions to publish (VIGIL_SIMULATOR_COUNT)').argParser(wholeNumberFrom(1, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--seed <number>', 'random seed, for repeatable traffic (VIGIL_SIMULATOR_SEED)').argParser(wholeNumberFrom(0, 2 ** 31 - 1)))
+    .action(async (options: SimulateOptions) => {
       const config = loadConfig({
         ...env,
-        ...(values.rate !== undefined ? { VIGIL_SIMULATOR_RATE: values.rate } : {}),
-        ...(values.count !== undefined ? { VIGIL_SIMULATOR_COUNT: values.count } : {}),
-        ...(values.seed !== undefined ? { VIGIL_SIMULATOR_SEED: values.seed } : {}),
+        ...(options.rate !== undefined ? { VIGIL_SIMULATOR_RATE: String(options.rate) } : {}),
+        ...(options.count !== undefined ? { VIGIL_SIMULATOR_COUNT: String(options.count) } : {}),
+        ...(options.seed !== undefined ? { VIGIL_SIMULATOR_SEED: String(options.seed) } : {}),
       });
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
       const { simulateCommand } = await import('./simulate-command.js');
-      return simulateCommand(config, logger);
-    }
-    case 'report': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { spec: { type: 'string' }, reference: { type: 'string' }, current: { type: 'string' }, format: { type: 'string', default: 'json' }, out: { type: 'string' } },
-        strict: true,
-      });
-      for (const flag of ['spec', 'reference', 'current'] as const) if (!values[flag]) throw new ConfigError(`--${flag}`, 'is required');
-      if (values.format !== 'json' && values.format !== 'html') throw new ConfigError('--format', `expected json or html, got "${values.format}"`);
+      exitCode = await simulateCommand(config, logger);
+    });
+
+  program
+    .command('report')
+    .description('every metric, exactly, on two dataset files (CSV or NDJSON)')
+    .requiredOption('--spec <file>', 'model spec (YAML)')
+    .requiredOption('--reference <file>', 'reference dataset')
+    .requiredOption('--current <file>', 'current dataset')
+    .addOption(new Option('--format <format>', 'report format').choices(['json', 'html']).default('json'))
+    .option('--out <file>', 'write the report to this file instead of standard output')
+    .action(async (options: ReportOptions) => {
       const { reportCommand } = await import('./report-command.js');
-      return reportCommand({ spec: values.spec as string, reference: values.reference as string, current: values.current as string, format: values.format, out: values.out });
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE + '\n');
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`vigil: unknown command "${command}"\n\n${USAGE}\n`);
-      return 2;
+      exitCode = await reportCommand({ spec: options.spec, reference: options.reference, current: options.current, format: options.format, out: options.out });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    // Help and version end with exit code 0; every other CommanderError is a usage error.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : USAGE_ERROR;
+    throw error;
   }
+  return exitCode;
 }
 
 main(process.argv.slice(2)).then(
@@ -79,7 +148,6 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof ConfigError) process.stderr.write(`vigil: configuration error: ${error.message}\n`);
     else if (error instanceof Error && (error.name === 'DatasetError' || error.name === 'ModelSpecError')) process.stderr.write(`vigil: ${error.message}\n`);
-    else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) process.stderr.write(`vigil: ${error.message}\n`);
     else process.stderr.write(`vigil: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   },

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,11 +21,76 @@ describe('the vigil binary', () => {
     expect(result.stderr).toContain('vigil: configuration error: VIGIL_HTTP_PORT: expected a whole number, got "eighty"');
   });
 
-  it('refuses an unknown target and an unknown command', () => {
-    expect(vigil(['run', '--target=ingester']).stderr).toContain('unknown target "ingester"');
+  it('refuses an unknown target, in either flag style, naming the flag, and exits 2', () => {
+    for (const args of [['run', '--target=ingester'], ['run', '--target', 'ingester']]) {
+      const result = vigil(args);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain("option '--target <targets>' argument 'ingester' is invalid");
+      expect(result.stderr).toContain('unknown target "ingester"');
+    }
+  });
+
+  it('exits 2 on an unknown command, and prints its usage when given none', () => {
     const unknown = vigil(['frobnicate']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    expect(unknown.stderr).toContain("vigil: unknown command 'frobnicate'");
+    const none = vigil([]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('Usage: vigil [options] [command]');
+  });
+
+  it('prints usage for vigil and for each command on --help, and exits 0', () => {
+    const usages: Record<string, { usage: string; options: string[] }> = {
+      '': { usage: 'Usage: vigil [options] [command]', options: ['--version', 'run', 'sql', 'simulate', 'report', 'help'] },
+      run: { usage: 'Usage: vigil run [options]', options: ['--target <targets>', 'all, collector, simulator', '(default: all)'] },
+      sql: { usage: 'Usage: vigil sql [options] <query>', options: ['--format <format>', '"table", "json"'] },
+      simulate: { usage: 'Usage: vigil simulate [options]', options: ['--rate <per-second>', '--count <number>', '--seed <number>'] },
+      report: { usage: 'Usage: vigil report [options]', options: ['--spec <file>', '--reference <file>', '--current <file>', '"json", "html"', '--out <file>'] },
+    };
+    for (const [command, { usage, options }] of Object.entries(usages)) {
+      const commandArguments = command === '' ? [] : [command];
+      for (const args of [[...commandArguments, '--help'], ['help', ...commandArguments]]) {
+        const result = vigil(args);
+        expect(result.status, args.join(' ')).toBe(0);
+        expect(result.stdout).toContain(usage);
+        for (const option of options) expect(result.stdout, `${args.join(' ')} lists ${option}`).toContain(option);
+      }
+    }
+  });
+
+  it('prints the version from package.json', () => {
+    const manifest = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string };
+    const result = vigil(['--version']);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(manifest.version);
+  });
+
+  it("lets simulate's flags replace the VIGIL_SIMULATOR_* variables", () => {
+    const environment = { VIGIL_SIMULATOR_RATE: 'fast', VIGIL_SIMULATOR_COUNT: 'many', VIGIL_SIMULATOR_SEED: 'lucky' };
+    expect(vigil(['simulate'], environment).stderr).toContain('configuration error: VIGIL_SIMULATOR_RATE');
+    // With every variable replaced, the first complaint left is the missing Kafka.
+    const replaced = vigil(['simulate', '--rate=0.5', '--count=10', '--seed=7'], environment);
+    expect(replaced.status).toBe(1);
+    expect(replaced.stderr).toContain('configuration error: KAFKA_BROKERS: vigil simulate publishes to Kafka');
+  });
+
+  it('exits 2 naming the flag on a bad number, a value out of range, a bad choice or an unknown option', () => {
+    const cases: [string[], string][] = [
+      [['simulate', '--rate=abc'], "option '--rate <per-second>' argument 'abc' is invalid. Expected a positive number."],
+      [['simulate', '--count', '0'], "option '--count <number>' argument '0' is invalid. Expected a whole number from 1 to"],
+      [['simulate', '--seed=1.5'], "option '--seed <number>' argument '1.5' is invalid. Expected a whole number."],
+      [['sql', '--format=xml', 'SELECT 1'], "option '--format <format>' argument 'xml' is invalid. Allowed choices are table, json."],
+      [['report', '--spec=a', '--reference=b', '--current=c', '--format=pdf'], "option '--format <format>' argument 'pdf' is invalid. Allowed choices are json, html."],
+      [['report', '--spec=a', '--current=c'], "required option '--reference <file>' not specified"],
+      [['sql'], "missing required argument 'query'"],
+      [['run', '--frobnicate'], "unknown option '--frobnicate'"],
+      [['--frobnicate'], "unknown option '--frobnicate'"],
+    ];
+    for (const [args, message] of cases) {
+      const result = vigil(args);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain(`vigil: ${message}`);
+    }
   });
 
   it('runs read-only queries against embedded storage and refuses writes', async () => {
