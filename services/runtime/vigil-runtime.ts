@@ -36,7 +36,7 @@ export async function startVigil(config: VigilConfig, targets: readonly Target[]
   const closers: Array<() => Promise<void>> = [];
 
   const transport = lazy<RecordTransport>(() => {
-    const built = config.transport.kind === 'kafka' ? new KafkaTransport({ brokers: config.transport.brokers, clientId: config.transport.clientId, instanceId: instanceId(), logger }) : new InProcessTransport();
+    const built = config.transport.kind === 'kafka' ? new KafkaTransport({ brokers: config.transport.brokers, clientId: config.transport.clientId, instanceId: instanceId(), logger }) : new InProcessTransport({ logger });
     closers.push(() => built.close());
     return built;
   });

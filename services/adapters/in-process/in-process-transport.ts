@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import type {
   BatchHandler,
   BatchOutput,
@@ -26,21 +27,37 @@ interface PartitionLog {
 }
 
 const MAX_RECORDS_PER_BATCH = 5_000;
+/** Records kept of a topic no consumer reads (the dead-letter topic): the newest, like a retention limit. */
+const DEFAULT_UNREAD_TOPIC_RETENTION = 10_000;
 const IDLE_WAIT_MS = 200;
 const FAILED_BATCH_PAUSE_MS = 500;
+
+export interface InProcessTransportOptions {
+  logger?: Logger;
+  /** How many records a topic that no consumer reads keeps, newest first (default 10,000). */
+  unreadTopicRetention?: number;
+}
 
 /**
  * An in-memory event log for the embedded mode (`npm start` without Kafka). One partition per
  * topic, consumer-group offsets committed after the handler succeeds, redelivery after a failure:
  * the collector cannot tell it from Kafka. Nothing survives the process; that is what Kafka is for.
+ * Memory stays bounded: records every reading group has consumed are dropped, and a topic no
+ * consumer reads (the dead-letter topic) keeps only its newest records, like a Kafka retention limit.
  */
 export class InProcessTransport implements RecordTransport {
   private readonly logs = new Map<string, PartitionLog>();
   private readonly committedOffsets = new Map<string, Map<string, number>>();
+  private readonly subscribedTopics = new Set<string>();
   private readonly appended = new EventEmitter();
+  private readonly unreadTopicRetention: number;
+  private readonly retentionAnnounced = new Set<string>();
+  readonly logger: Logger | undefined;
 
-  constructor() {
+  constructor(options: InProcessTransportOptions = {}) {
     this.appended.setMaxListeners(0);
+    this.logger = options.logger;
+    this.unreadTopicRetention = options.unreadTopicRetention ?? DEFAULT_UNREAD_TOPIC_RETENTION;
   }
 
   async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
@@ -49,6 +66,11 @@ export class InProcessTransport implements RecordTransport {
 
   createConsumer(groupId: string): RecordConsumer {
     return new InProcessConsumer(this, groupId);
+  }
+
+  /** Marks topics as read by a consumer group: their records stay until every group consumed them. */
+  subscribe(topics: readonly string[]): void {
+    for (const topic of topics) this.subscribedTopics.add(topic);
   }
 
   async createProducer(): Promise<RecordProducer> {
@@ -130,7 +152,19 @@ export class InProcessTransport implements RecordTransport {
         timestamp: now,
       });
     }
+    if (!this.subscribedTopics.has(topic)) this.applyRetention(topic, log);
     if (records.length > 0) this.appended.emit('append');
+  }
+
+  private applyRetention(topic: string, log: PartitionLog): void {
+    const excess = log.records.length - this.unreadTopicRetention;
+    if (excess <= 0) return;
+    log.records.splice(0, excess);
+    log.firstOffset += excess;
+    if (!this.retentionAnnounced.has(topic)) {
+      this.retentionAnnounced.add(topic);
+      this.logger?.warn({ topic, kept: this.unreadTopicRetention }, 'in-process log keeps only the newest records of this topic; run with Kafka to keep them all');
+    }
   }
 
   private dropConsumedRecords(topic: string): void {
@@ -167,6 +201,7 @@ class InProcessConsumer implements RecordConsumer {
   ) {}
 
   async start(topics: readonly string[], handler: BatchHandler): Promise<void> {
+    this.transport.subscribe(topics);
     this.loop = this.consume([...topics], handler);
   }
 
@@ -190,8 +225,14 @@ class InProcessConsumer implements RecordConsumer {
         let result: BatchResult;
         try {
           result = await handler({ topic, partition: 0, records, lag: this.transport.endOffset(topic) - lastOffset - 1 }, control);
-        } catch {
+        } catch (error) {
           // Not committed: the same records come again on the next pass, as after a Kafka restart.
+          if (!signal.aborted) {
+            this.transport.logger?.error(
+              { topic, group: this.groupId, firstOffset: nextOffset, error: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : String(error).slice(0, 300) },
+              'batch handler failed; the batch comes again',
+            );
+          }
           await delay(FAILED_BATCH_PAUSE_MS, undefined, { signal }).catch(() => {});
           continue;
         }
