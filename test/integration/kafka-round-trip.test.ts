@@ -52,7 +52,7 @@ describe('collector on real Kafka, the schema registry and ClickHouse', () => {
       { reason: 'not-wire-format', value: Buffer.concat([Buffer.from([0xff]), randomBytes(63)]) },
       { reason: 'not-wire-format', value: Buffer.from('{"score": 0.4}') },
       { reason: 'unknown-schema', value: ForeignProducer.frame(987_654, predictionType, foreignPrediction(1, runId)) },
-      { reason: 'malformed-avro', value: ForeignProducer.frame(predictionSchemaId, predictionType, foreignPrediction(2, runId)).subarray(0, 40) },
+      { reason: 'undecodable', value: ForeignProducer.frame(predictionSchemaId, predictionType, foreignPrediction(2, runId)).subarray(0, 40) },
       { reason: 'invalid-event', value: ForeignProducer.frame(predictionSchemaId, predictionType, foreignPrediction(3, runId, { event_id: `${runId}-bad-score`, score: 1.7 })) },
       { reason: 'invalid-event', value: ForeignProducer.frame(predictionSchemaId, predictionType, foreignPrediction(4, runId, { event_id: `${runId}-mrn`, entity_key: '004815162342' })) },
     ];

@@ -1,11 +1,17 @@
 import type avro from 'avsc';
 import type { EventKind, OutcomeEvent, OutcomeLabel, PredictionEvent } from '../../core/events/event-types.js';
+import { type BodyGuard, compileBodyGuard } from './avro-body-guard.js';
 import { eventSchemas, valueSubject } from './event-schemas.js';
 import type { SchemaSource } from './schema-source.js';
 import { WIRE_HEADER_BYTES, frameWithSchemaId, readSchemaId } from './wire-format.js';
 
-/** Why a message could not be decoded; each is a dead-letter reason and a metric label value. */
-export type DecodeFailureReason = 'not-wire-format' | 'unknown-schema' | 'wrong-event-type' | 'incompatible-schema' | 'malformed-avro';
+/**
+ * Why a message could not be decoded; each is a dead-letter reason and a metric label value.
+ * 'undecodable' bodies were refused by the body guard before avsc saw them (counts or lengths the
+ * bytes cannot back, truncation, bad indexes, too deep nesting); 'malformed-avro' bodies passed the
+ * guard but avsc still rejected them.
+ */
+export type DecodeFailureReason = 'not-wire-format' | 'unknown-schema' | 'wrong-event-type' | 'incompatible-schema' | 'undecodable' | 'malformed-avro';
 
 export type DecodedEvent =
   | { ok: true; kind: 'prediction'; schemaId: number; event: PredictionEvent }
@@ -33,12 +39,14 @@ export function labelToWire(label: OutcomeLabel): WireLabel {
   }
 }
 
-type Resolution = { ok: true; resolver: avro.Resolver } | { ok: false; reason: 'wrong-event-type' | 'incompatible-schema'; detail: string };
+type Resolution = { ok: true; resolver: avro.Resolver; guardBody: BodyGuard } | { ok: false; reason: 'wrong-event-type' | 'incompatible-schema'; detail: string };
 
 /**
  * Encodes and decodes events in the Confluent wire format. Writers may use any schema version the
  * registry accepted under BACKWARD compatibility; every message is resolved into the reader schema
- * of this build, and the resolver is made once per writer schema id.
+ * of this build, and the resolver is made once per writer schema id. Each body is first checked by
+ * a guard compiled from its writer schema, so that decoding costs time and memory proportional to
+ * the body's own bytes whatever counts and lengths it declares.
  */
 export class EventCodec {
   private readonly resolutions = new Map<string, Resolution>();
@@ -100,9 +108,12 @@ export class EventCodec {
       return { ok: false, reason: 'unknown-schema', detail: `schema id ${schemaId} is not in the registry`, schemaId };
     }
     if (!resolution.ok) return { ok: false, reason: resolution.reason, detail: resolution.detail, schemaId };
+    const body = message.subarray(WIRE_HEADER_BYTES);
+    const verdict = resolution.guardBody(body);
+    if (!verdict.ok) return { ok: false, reason: 'undecodable', detail: `${verdict.path}: ${verdict.detail}`, schemaId };
     let decoded: unknown;
     try {
-      decoded = eventSchemas[expected].readerType.fromBuffer(message.subarray(WIRE_HEADER_BYTES), resolution.resolver);
+      decoded = eventSchemas[expected].readerType.fromBuffer(body, resolution.resolver);
     } catch (error) {
       return { ok: false, reason: 'malformed-avro', detail: `the Avro body does not match schema ${schemaId}: ${errorMessage(error)}`, schemaId };
     }
@@ -133,7 +144,7 @@ export class EventCodec {
       resolution = { ok: false, reason: 'wrong-event-type', detail: `schema ${schemaId} is ${writerType.name ?? 'an unnamed type'}, expected ${reader.fullName}` };
     } else {
       try {
-        resolution = { ok: true, resolver: reader.readerType.createResolver(writerType) };
+        resolution = { ok: true, resolver: reader.readerType.createResolver(writerType), guardBody: compileBodyGuard(writerType) };
       } catch (error) {
         resolution = { ok: false, reason: 'incompatible-schema', detail: `schema ${schemaId} cannot be read as ${reader.fullName}: ${errorMessage(error)}` };
       }

@@ -43,7 +43,7 @@ describe('EventCodec', () => {
     expect(await codec.decode(Buffer.from('not avro at all'), 'prediction')).toMatchObject({ ok: false, reason: 'not-wire-format' });
     expect(await codec.decode(frameWithSchemaId(999, Buffer.from([1, 2])), 'prediction')).toMatchObject({ ok: false, reason: 'unknown-schema', schemaId: 999 });
     const valid = await codec.encodePrediction(topics.predictions, samplePrediction(1));
-    expect(await codec.decode(valid.subarray(0, valid.length - 4), 'prediction')).toMatchObject({ ok: false, reason: 'malformed-avro', schemaId: ids.predictions });
+    expect(await codec.decode(valid.subarray(0, valid.length - 4), 'prediction')).toMatchObject({ ok: false, reason: 'undecodable', schemaId: ids.predictions });
     const outcome = await codec.encodeOutcome(topics.outcomes, sampleOutcome(1));
     expect(await codec.decode(outcome, 'prediction')).toMatchObject({ ok: false, reason: 'wrong-event-type' });
   });
