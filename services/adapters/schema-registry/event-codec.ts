@@ -11,7 +11,14 @@ import { WIRE_HEADER_BYTES, frameWithSchemaId, readSchemaId } from './wire-forma
  * bytes cannot back, truncation, bad indexes, too deep nesting); 'malformed-avro' bodies passed the
  * guard but avsc still rejected them.
  */
-export type DecodeFailureReason = 'not-wire-format' | 'unknown-schema' | 'wrong-event-type' | 'incompatible-schema' | 'undecodable' | 'malformed-avro';
+export type DecodeFailureReason =
+  | 'not-wire-format'
+  | 'unknown-schema'
+  | 'unsupported-schema'
+  | 'wrong-event-type'
+  | 'incompatible-schema'
+  | 'undecodable'
+  | 'malformed-avro';
 
 export type DecodedEvent =
   | { ok: true; kind: 'prediction'; schemaId: number; event: PredictionEvent }
@@ -39,7 +46,12 @@ export function labelToWire(label: OutcomeLabel): WireLabel {
   }
 }
 
-type Resolution = { ok: true; resolver: avro.Resolver; guardBody: BodyGuard } | { ok: false; reason: 'wrong-event-type' | 'incompatible-schema'; detail: string };
+type Resolution =
+  | { ok: true; resolver: avro.Resolver; guardBody: BodyGuard }
+  | { ok: false; reason: 'wrong-event-type' | 'incompatible-schema' | 'unknown-schema' | 'unsupported-schema'; detail: string };
+
+/** Registry lookups of one batch run at most this many at a time, however many ids a batch names. */
+const PARALLEL_LOOKUPS = 8;
 
 /**
  * Encodes and decodes events in the Confluent wire format. Writers may use any schema version the
@@ -83,8 +95,8 @@ export class EventCodec {
   }
 
   /**
-   * Decodes a batch: the registry is asked once per schema id not seen before, then every message
-   * is decoded synchronously, which keeps the per-event cost to the Avro decoding itself.
+   * Decodes a batch: the registry is asked once per schema id not seen before (in parallel), then
+   * every message is decoded synchronously, which keeps the per-event cost to the Avro decoding itself.
    */
   async decodeAll(messages: readonly Buffer[], expected: EventKind): Promise<DecodedEvent[]> {
     const unresolved = new Set<number>();
@@ -92,18 +104,21 @@ export class EventCodec {
       const schemaId = readSchemaId(message);
       if (schemaId !== null && !this.resolutions.has(resolutionKey(expected, schemaId))) unresolved.add(schemaId);
     }
-    for (const schemaId of unresolved) await this.resolve(schemaId, expected);
-    return messages.map((message) => this.decodeResolved(message, expected));
+    const lookedUp = new Map<number, Resolution>();
+    const pending = [...unresolved];
+    const lookUpNext = async (): Promise<void> => {
+      for (let schemaId = pending.pop(); schemaId !== undefined; schemaId = pending.pop()) lookedUp.set(schemaId, await this.resolve(schemaId, expected));
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_LOOKUPS, pending.length) }, lookUpNext));
+    return messages.map((message) => this.decodeResolved(message, expected, lookedUp));
   }
 
-
-
-  private decodeResolved(message: Buffer, expected: EventKind): DecodedEvent {
+  private decodeResolved(message: Buffer, expected: EventKind, lookedUp: ReadonlyMap<number, Resolution>): DecodedEvent {
     const schemaId = readSchemaId(message);
     if (schemaId === null) {
       return { ok: false, reason: 'not-wire-format', detail: 'the message does not start with the Confluent magic byte and a schema id', schemaId: null };
     }
-    const resolution = this.resolutions.get(resolutionKey(expected, schemaId));
+    const resolution = this.resolutions.get(resolutionKey(expected, schemaId)) ?? lookedUp.get(schemaId);
     if (resolution === undefined) {
       return { ok: false, reason: 'unknown-schema', detail: `schema id ${schemaId} is not in the registry`, schemaId };
     }
@@ -132,24 +147,28 @@ export class EventCodec {
   }
 
   /**
-   * Resolves a writer schema into the reader schema once per id. An id the registry does not know
-   * is not remembered: a registry that lost and regained a schema is asked again next batch.
+   * Resolves a writer schema into the reader schema, remembered per id: a registry never changes
+   * what an id means. An id the registry does not know (or refused to look up) is not remembered,
+   * so that a registry that lost and regained a schema is asked again next batch.
    */
-  private async resolve(schemaId: number, expected: EventKind): Promise<void> {
-    const writerType = await this.schemaSource.writerType(schemaId);
-    if (writerType === null) return;
+  private async resolve(schemaId: number, expected: EventKind): Promise<Resolution> {
+    const lookup = await this.schemaSource.writerType(schemaId);
+    if (!lookup.found && lookup.reason === 'unknown-schema') return { ok: false, reason: lookup.reason, detail: lookup.detail };
     const reader = eventSchemas[expected];
     let resolution: Resolution;
-    if (writerType.name !== reader.fullName) {
-      resolution = { ok: false, reason: 'wrong-event-type', detail: `schema ${schemaId} is ${writerType.name ?? 'an unnamed type'}, expected ${reader.fullName}` };
+    if (!lookup.found) {
+      resolution = { ok: false, reason: lookup.reason, detail: lookup.detail };
+    } else if (lookup.type.name !== reader.fullName) {
+      resolution = { ok: false, reason: 'wrong-event-type', detail: `schema ${schemaId} is ${lookup.type.name ?? 'an unnamed type'}, expected ${reader.fullName}` };
     } else {
       try {
-        resolution = { ok: true, resolver: reader.readerType.createResolver(writerType), guardBody: compileBodyGuard(writerType) };
+        resolution = { ok: true, resolver: reader.readerType.createResolver(lookup.type), guardBody: compileBodyGuard(lookup.type) };
       } catch (error) {
         resolution = { ok: false, reason: 'incompatible-schema', detail: `schema ${schemaId} cannot be read as ${reader.fullName}: ${errorMessage(error)}` };
       }
     }
     this.resolutions.set(resolutionKey(expected, schemaId), resolution);
+    return resolution;
   }
 }
 

@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import type { SchemaSource } from './schema-source.js';
+import type { SchemaSource, WriterSchemaLookup } from './schema-source.js';
 
 /**
  * A registry held in memory for the embedded mode: ids are given out in registration order and a
@@ -20,7 +20,8 @@ export class InProcessSchemaSource implements SchemaSource {
     return id;
   }
 
-  async writerType(schemaId: number): Promise<avro.Type | null> {
-    return this.typesById.get(schemaId) ?? null;
+  async writerType(schemaId: number): Promise<WriterSchemaLookup> {
+    const type = this.typesById.get(schemaId);
+    return type === undefined ? { found: false, reason: 'unknown-schema', detail: `schema id ${schemaId} is not in the registry` } : { found: true, type };
   }
 }

@@ -66,4 +66,37 @@ describe('EventCodec', () => {
     const body = avro.Type.forSchema(broken as avro.Schema).toBuffer({ ...samplePrediction(5), score: 'high' });
     expect(await codec.decode(frameWithSchemaId(brokenId, body), 'prediction')).toMatchObject({ ok: false, reason: 'incompatible-schema' });
   });
+  it('asks the registry once per new schema id of a batch, a few at a time, and remembers only what an id means', async () => {
+    class CountingSource extends InProcessSchemaSource {
+      lookups: number[] = [];
+      inFlight = 0;
+      mostInFlight = 0;
+      override async writerType(schemaId: number) {
+        this.lookups.push(schemaId);
+        this.inFlight++;
+        this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        this.inFlight--;
+        return super.writerType(schemaId);
+      }
+    }
+    const source = new CountingSource();
+    const codec = new EventCodec(source);
+    const ids = await codec.registerSchemas(topics);
+    const good = await codec.encodePrediction(topics.predictions, samplePrediction(1));
+    const unknownIds = Array.from({ length: 30 }, (_, index) => 1_000 + index);
+    const batch = [good, good, ...unknownIds.flatMap((id) => [frameWithSchemaId(id, Buffer.from([0])), frameWithSchemaId(id, Buffer.from([1]))])];
+
+    const decoded = await codec.decodeAll(batch, 'prediction');
+    expect(decoded.slice(0, 2)).toMatchObject([{ ok: true }, { ok: true }]);
+    expect(decoded.slice(2).every((result) => !result.ok && result.reason === 'unknown-schema')).toBe(true);
+    expect([...source.lookups].sort((a, b) => a - b)).toEqual([ids.predictions, ...unknownIds]);
+    expect(source.mostInFlight).toBeGreaterThan(1);
+    expect(source.mostInFlight).toBeLessThanOrEqual(8);
+
+    // The known id is remembered; unknown ids are asked again, since a registry may regain a schema.
+    source.lookups = [];
+    await codec.decodeAll(batch, 'prediction');
+    expect([...source.lookups].sort((a, b) => a - b)).toEqual(unknownIds);
+  });
 });
