@@ -35,9 +35,14 @@ export class ForeignProducer {
   }
 
   static frame(schemaId: number, type: avro.Type, value: unknown): Buffer {
+    return ForeignProducer.frameBody(schemaId, type.toBuffer(value));
+  }
+
+  /** Magic byte 0, the schema id big-endian, then the body as given, well-formed or not. */
+  static frameBody(schemaId: number, body: Buffer): Buffer {
     const header = Buffer.alloc(5);
     header.writeInt32BE(schemaId, 1);
-    return Buffer.concat([header, type.toBuffer(value)]);
+    return Buffer.concat([header, body]);
   }
 
   async send(topic: string, messages: Array<{ key?: string; value: Buffer }>): Promise<void> {
