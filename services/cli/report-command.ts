@@ -21,6 +21,10 @@ export async function reportCommand(args: ReportArguments): Promise<number> {
   const spec = await loadModelSpecFile(args.spec);
   const reference = await read(args.reference, spec, false);
   const current = await read(args.current, spec, true);
+  const unlabelled = current.labels?.filter((label) => label === null).length ?? 0;
+  if (unlabelled > 0) {
+    process.stderr.write(`vigil report: ${unlabelled.toLocaleString('en-US')} rows of ${basename(args.current)} have no label; they are left out of performance, calibration and fairness\n`);
+  }
   const report = datasetReport({
     ...reportSettings(spec),
     reference: datasetColumns(reference),

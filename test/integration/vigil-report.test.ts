@@ -67,6 +67,25 @@ describe('vigil report on a dataset generated outside Vigil (test/oracles/report
     expect(html).not.toMatch(/<script|src="http|href="http/);
   });
 
+  it('leaves rows without a label out of performance only, and says so', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'vigil-report-'));
+    const [header, ...lines] = readFileSync(fixture('current.csv'), 'utf8').trimEnd().split('\n');
+    const unlabelled = lines.map((line, index) => (index % 25 === 0 ? line.replace(/,[01]$/, ',') : line));
+    const current = join(folder, 'current-some-labels.csv');
+    writeFileSync(current, [header, ...unlabelled].join('\n') + '\n');
+    const out = join(folder, 'report.json');
+    const result = vigilReport(['--spec', fixture('sepsis-risk.model.yaml'), '--reference', fixture('reference.csv'), '--current', current, '--format', 'json', '--out', out]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('100 rows of current-some-labels.csv have no label; they are left out of performance, calibration and fairness');
+    const { rows } = JSON.parse(readFileSync(out, 'utf8')) as { rows: ResultRow[] };
+    const auroc = rows.find((row) => row.metric === 'auroc');
+    expect(auroc).toMatchObject({ n_current: lines.length - 100 });
+    expect(auroc?.status).not.toBe('undefined');
+    expect(auroc?.reason).toContain('100 rows without a label left out');
+    expect(rows.find((row) => row.metric === 'ks' && row.feature === 'score')?.n_current).toBe(lines.length);
+    expect(rows.find((row) => row.metric === 'cbpe_auroc')?.n_current).toBe(lines.length);
+  });
+
   it('names the file, row and column of bad input, and every problem of a bad spec', () => {
     const folder = mkdtempSync(join(tmpdir(), 'vigil-report-'));
     const lines = readFileSync(fixture('current.csv'), 'utf8').split('\n');

@@ -70,7 +70,9 @@ from sklearn.metrics import (
 from statsmodels.stats.proportion import proportion_confint
 
 OUTPUT_DIRECTORY = Path(__file__).resolve().parents[1] / "fixtures" / "oracles"
-CLIP = 1e-15
+# The calibration fits take logit(score) with the score clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP], as
+# Vigil does; log loss is left to scikit-learn, which clips to the float64 machine epsilon itself.
+LOGIT_CLIP = 1e-15
 LEVEL = 0.95
 VERSIONS = {
     "scikit-learn": sklearn.__version__,
@@ -175,7 +177,7 @@ def performance_expected(scores, labels, threshold):
         "delong": None if delong is None else {k: delong[k] for k in ("standardError", "lower", "upper")},
         "averagePrecision": float(average_precision_score(labels, scores)) if positives > 0 else None,
         "brierScore": brier,
-        "logLoss": float(log_loss(labels, np.clip(scores, CLIP, 1 - CLIP), labels=[0, 1])),
+        "logLoss": float(log_loss(labels, scores, labels=[0, 1])),
         "prevalence": wilson(positives, n),
         "sensitivity": sensitivity,
         "specificity": wilson(tn, negatives),
@@ -278,7 +280,7 @@ def calibration_expected(scores, labels):
         filled = [b for b in table if b["count"]]
         assert np.allclose(observed, [b["observedRate"] for b in filled], rtol=1e-12, atol=0)
         assert np.allclose(predicted, [b["meanScore"] for b in filled], rtol=1e-12, atol=0)
-    clipped = np.clip(scores, CLIP, 1 - CLIP)
+    clipped = np.clip(scores, LOGIT_CLIP, 1 - LOGIT_CLIP)
     logits = np.log(clipped) - np.log1p(-clipped)
     one_class = labels.min() == labels.max()
     intercept = slope = None

@@ -70,7 +70,7 @@ def main() -> None:
     add("performance", "auroc", roc_auc_score(labels, scores))
     add("performance", "average_precision", average_precision_score(labels, scores))
     add("performance", "brier", brier_score_loss(labels, scores))
-    add("performance", "log_loss", log_loss(labels, np.clip(scores, 1e-15, 1 - 1e-15)))
+    add("performance", "log_loss", log_loss(labels, scores))
     true_positive = int(((predicted == 1) & (labels == 1)).sum())
     add("performance", "sensitivity", true_positive / int(labels.sum()))
     add("performance", "ppv", true_positive / int(predicted.sum()))

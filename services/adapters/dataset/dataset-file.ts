@@ -5,10 +5,22 @@ import { StringDecoder } from 'node:string_decoder';
 
 /**
  * Reads a dataset file (CSV with a header row, or NDJSON) into columns, streaming, for the report.
- * Rows are numbered from 1 at the first data row (the CSV header is not counted). Missing values:
- * an empty field, NA or null (in NDJSON, null or an absent key). Anything else that is not a
- * finite number in a numeric column is an error naming file, row and column: Vigil never guesses.
+ * Rows are numbered from 1 at the first data row; the CSV header and blank lines are not counted.
+ * Missing values: an empty field, NA or null, and in NDJSON an absent key. An NDJSON file has no
+ * header: its columns are the keys of all its rows, so a key may be absent from any one row, the
+ * first included, and only a column absent from every row is a missing column. A row without a
+ * label is kept, with its label null. Anything else that is not a finite decimal number in a
+ * numeric column, or a JSON array or object in any column, is an error naming file, row and
+ * column: Vigil never guesses.
+ *
+ * The files are untrusted, so the work one row can cost is bounded by its length: a record (a CSV
+ * record, quoted line breaks included, or an NDJSON line) over MAXIMUM_RECORD_LENGTH characters is
+ * an error. Within that, nesting costs no stack: JSON.parse does not recurse, and nested values
+ * are refused by their type without being converted to text.
  */
+
+/** Far above any real row (a thousand features of a thousand characters each fit), yet one row's text stays a few megabytes. */
+export const MAXIMUM_RECORD_LENGTH = 1 << 20;
 
 export interface DatasetRequest {
   numeric: readonly string[];
@@ -26,7 +38,8 @@ export interface Dataset {
   numeric: Map<string, (number | null)[]>;
   categorical: Map<string, (string | null)[]>;
   scores: Float64Array;
-  labels: Uint8Array | null;
+  /** null when the file has no label column; an entry is null for a row without a label. */
+  labels: (0 | 1 | null)[] | null;
 }
 
 export class DatasetError extends Error {
@@ -42,42 +55,46 @@ export class DatasetError extends Error {
 }
 
 const MISSING_TOKENS = new Set(['', 'NA', 'null']);
-type Cell = string | number | boolean | null | undefined;
+/** A decimal number as CSV writers print one; Number() alone would also take hexadecimal "0x1A" or binary "0b101". */
+const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A value named in an error: strings quoted and cut short, nested JSON by its type alone. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  if (Array.isArray(value)) return 'a JSON array';
+  if (typeof value === 'object' && value !== null) return 'a JSON object';
+  return String(value);
+}
 
 class ColumnBuilder {
   readonly numeric = new Map<string, (number | null)[]>();
   readonly categorical = new Map<string, (string | null)[]>();
   readonly scores: number[] = [];
-  readonly labels: number[] = [];
+  readonly labels: (0 | 1 | null)[] = [];
   rows = 0;
 
   constructor(
     private readonly file: string,
     private readonly request: DatasetRequest,
-    readonly hasLabel: boolean,
   ) {
     for (const name of request.numeric) this.numeric.set(name, []);
     for (const name of request.categorical) this.categorical.set(name, []);
   }
 
-  add(cell: (column: string) => Cell): void {
+  /** Adds the next row; `cell` gives a column's value, undefined when the row lacks it. */
+  add(cell: (column: string) => unknown): void {
     const row = ++this.rows;
     for (const [name, values] of this.numeric) values.push(this.number(cell(name), row, name));
-    for (const [name, values] of this.categorical) {
-      const value = cell(name);
-      values.push(value === null || value === undefined || (typeof value === 'string' && MISSING_TOKENS.has(value)) ? null : String(value));
-    }
+    for (const [name, values] of this.categorical) values.push(this.category(cell(name), row, name));
     const score = this.number(cell(this.request.score), row, this.request.score);
     if (score === null || score < 0 || score > 1) throw new DatasetError(this.file, row, this.request.score, `score ${score === null ? 'is missing' : `${score} is outside [0, 1]`}`);
     this.scores.push(score);
-    if (this.hasLabel) {
-      const label = this.number(cell(this.request.label), row, this.request.label);
-      if (label !== 0 && label !== 1) throw new DatasetError(this.file, row, this.request.label, `label must be 0 or 1, got ${label === null ? 'a missing value' : label}`);
-      this.labels.push(label);
-    }
+    const label = this.number(cell(this.request.label), row, this.request.label);
+    if (label !== null && label !== 0 && label !== 1) throw new DatasetError(this.file, row, this.request.label, `label must be 0 or 1, got ${label}`);
+    this.labels.push(label);
   }
 
-  private number(value: Cell, row: number, column: string): number | null {
+  private number(value: unknown, row: number, column: string): number | null {
     if (value === null || value === undefined) return null;
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new DatasetError(this.file, row, column, `${value} is not a finite number`);
@@ -85,38 +102,59 @@ class ColumnBuilder {
     }
     if (typeof value === 'string') {
       if (MISSING_TOKENS.has(value)) return null;
+      if (!DECIMAL_NUMBER.test(value.trim())) throw new DatasetError(this.file, row, column, `${describeValue(value)} is not a number`);
       const parsed = Number(value);
-      if (value.trim() === '' || !Number.isFinite(parsed)) throw new DatasetError(this.file, row, column, `"${value.slice(0, 40)}" is not a number`);
+      if (!Number.isFinite(parsed)) throw new DatasetError(this.file, row, column, `${describeValue(value)} is too large to be a finite number`);
       return parsed;
     }
-    throw new DatasetError(this.file, row, column, `${JSON.stringify(value)} is not a number`);
+    throw new DatasetError(this.file, row, column, `${describeValue(value)} is not a number`);
   }
 
-  build(): Dataset {
+  private category(value: unknown, row: number, column: string): string | null {
+    if (value === null || value === undefined) return null;
+    if (typeof value === 'string') return MISSING_TOKENS.has(value) ? null : value;
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    throw new DatasetError(this.file, row, column, `${describeValue(value)} is not a category (expected a string, number or boolean)`);
+  }
+
+  build(hasLabelColumn: boolean): Dataset {
     return {
       file: this.file,
       rowCount: this.rows,
       numeric: this.numeric,
       categorical: this.categorical,
       scores: Float64Array.from(this.scores),
-      labels: this.hasLabel ? Uint8Array.from(this.labels) : null,
+      labels: hasLabelColumn ? this.labels : null,
     };
   }
+}
+
+function requestedColumns(request: DatasetRequest): string[] {
+  return [...request.numeric, ...request.categorical, request.score, request.label];
 }
 
 function requiredColumns(request: DatasetRequest): string[] {
   return [...request.numeric, ...request.categorical, request.score, ...(request.labelOptional ? [] : [request.label])];
 }
 
-/** Splits CSV text into records across chunk boundaries: quotes, doubled quotes, CRLF, newlines in quotes. */
+/** A record the CSV grammar cannot take: the caller adds the file and row. */
+class CsvFormatError extends Error {}
+
+/**
+ * Splits CSV text into records across chunk boundaries: quotes, doubled quotes, CRLF, line breaks
+ * in quotes. A carriage return is part of the line break only outside quotes and before a line feed.
+ */
 class CsvRecords {
   private field = '';
   private record: string[] = [];
+  private recordLength = 0;
   private quoted = false;
   private quoteSeen = false;
+  private carriageReturnSeen = false;
 
   push(text: string, emit: (record: string[]) => void): void {
     for (let index = 0; index < text.length; index++) {
+      if (++this.recordLength > MAXIMUM_RECORD_LENGTH) throw new CsvFormatError(`is longer than ${MAXIMUM_RECORD_LENGTH} characters`);
       const character = text[index] as string;
       if (this.quoted) {
         if (character === '"') {
@@ -139,25 +177,31 @@ class CsvRecords {
           continue;
         }
       }
+      if (this.carriageReturnSeen) {
+        this.carriageReturnSeen = false;
+        if (character !== '\n') this.field += '\r';
+      }
       if (character === '"' && this.field === '') this.quoted = true;
       else if (character === ',') {
         this.record.push(this.field);
         this.field = '';
-      } else if (character === '\n') {
-        this.record.push(this.field.endsWith('\r') ? this.field.slice(0, -1) : this.field);
-        emit(this.record);
-        this.record = [];
-        this.field = '';
-      } else this.field += character;
+      } else if (character === '\n') this.endRecord(emit);
+      else if (character === '\r') this.carriageReturnSeen = true;
+      else this.field += character;
     }
   }
 
   finish(emit: (record: string[]) => void): void {
-    if (this.quoted) throw new Error('the file ends inside a quoted field');
-    if (this.field !== '' || this.record.length > 0) {
-      this.record.push(this.field.endsWith('\r') ? this.field.slice(0, -1) : this.field);
-      emit(this.record);
-    }
+    if (this.quoted) throw new CsvFormatError('the file ends inside a quoted field');
+    if (this.field !== '' || this.record.length > 0) this.endRecord(emit);
+  }
+
+  private endRecord(emit: (record: string[]) => void): void {
+    this.record.push(this.field);
+    emit(this.record);
+    this.record = [];
+    this.field = '';
+    this.recordLength = 0;
   }
 }
 
@@ -166,15 +210,16 @@ export async function readDataset(file: string, request: DatasetRequest): Promis
   if (!['.csv', '.ndjson', '.jsonl'].includes(extension)) throw new DatasetError(file, null, null, 'expected a .csv, .ndjson or .jsonl file');
   const totalBytes = (await stat(file)).size;
   const decoder = new StringDecoder('utf8');
+  const builder = new ColumnBuilder(file, request);
+  const requested = requestedColumns(request);
+  /** The requested columns the file has: the CSV header's, or the keys of any NDJSON row. */
+  const present = new Set<string>();
   let bytesRead = 0;
-  let builder: ColumnBuilder | null = null;
-  let lineNumber = 0;
   let firstText = true;
 
-  const startBuilder = (present: ReadonlySet<string>): ColumnBuilder => {
+  const checkRequiredColumns = (): void => {
     const missing = requiredColumns(request).filter((column) => !present.has(column));
     if (missing.length > 0) throw new DatasetError(file, null, null, `missing column${missing.length > 1 ? 's' : ''} ${missing.map((column) => `"${column}"`).join(', ')}`);
-    return new ColumnBuilder(file, request, present.has(request.label));
   };
 
   const csv = new CsvRecords();
@@ -183,30 +228,43 @@ export async function readDataset(file: string, request: DatasetRequest): Promis
   const onCsvRecord = (record: string[]): void => {
     if (header === null) {
       header = record.map((name) => name.trim());
+      for (const column of requested) {
+        if (header.indexOf(column) !== header.lastIndexOf(column)) throw new DatasetError(file, null, column, 'appears more than once in the header');
+      }
       positions = new Map(header.map((name, index) => [name, index]));
-      builder = startBuilder(new Set(header));
+      for (const column of requested) if (positions.has(column)) present.add(column);
+      checkRequiredColumns();
       return;
     }
     if (record.length === 1 && record[0] === '') return;
-    const active = builder as ColumnBuilder;
-    if (record.length !== header.length) throw new DatasetError(file, active.rows + 1, null, `has ${record.length} fields; the header has ${header.length}`);
-    active.add((column) => record[positions.get(column) ?? -1]);
+    if (record.length !== header.length) throw new DatasetError(file, builder.rows + 1, null, `has ${record.length} fields; the header has ${header.length}`);
+    builder.add((column) => record[positions.get(column) ?? -1]);
+  };
+  const readCsv = (step: () => void): void => {
+    try {
+      step();
+    } catch (error) {
+      if (error instanceof CsvFormatError) throw new DatasetError(file, header === null ? null : builder.rows + 1, null, error.message);
+      throw error;
+    }
   };
 
   let pendingLine = '';
+  const tooLong = (): DatasetError => new DatasetError(file, builder.rows + 1, null, `is longer than ${MAXIMUM_RECORD_LENGTH} characters`);
   const onJsonLine = (line: string): void => {
-    lineNumber++;
+    if (line.length > MAXIMUM_RECORD_LENGTH) throw tooLong();
     if (line.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
-      throw new DatasetError(file, lineNumber, null, 'is not valid JSON');
+      throw new DatasetError(file, builder.rows + 1, null, 'is not valid JSON');
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DatasetError(file, lineNumber, null, 'is not a JSON object');
-    const object = value as Record<string, Cell>;
-    builder ??= startBuilder(new Set(Object.keys(object)));
-    builder.add((column) => object[column]);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DatasetError(file, builder.rows + 1, null, 'is not a JSON object');
+    const object = value as Record<string, unknown>;
+    for (const column of requested) if (Object.hasOwn(object, column)) present.add(column);
+    // Own keys only: a column named like an Object.prototype member ("toString") is absent, not a function.
+    builder.add((column) => (Object.hasOwn(object, column) ? object[column] : undefined));
   };
 
   for await (const chunk of createReadStream(file)) {
@@ -217,24 +275,26 @@ export async function readDataset(file: string, request: DatasetRequest): Promis
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       firstText = false;
     }
-    if (extension === '.csv') csv.push(text, onCsvRecord);
+    if (extension === '.csv') readCsv(() => csv.push(text, onCsvRecord));
     else {
       const lines = (pendingLine + text).split('\n');
       pendingLine = lines.pop() ?? '';
       for (const line of lines) onJsonLine(line);
+      if (pendingLine.length > MAXIMUM_RECORD_LENGTH) throw tooLong();
     }
-    request.onProgress?.(bytesRead, totalBytes, (builder as ColumnBuilder | null)?.rows ?? 0);
+    request.onProgress?.(bytesRead, totalBytes, builder.rows);
   }
   const rest = decoder.end();
   if (extension === '.csv') {
-    try {
+    readCsv(() => {
       csv.push(rest, onCsvRecord);
       csv.finish(onCsvRecord);
-    } catch (error) {
-      if (error instanceof DatasetError) throw error;
-      throw new DatasetError(file, null, null, error instanceof Error ? error.message : String(error));
-    }
-  } else onJsonLine(pendingLine + rest);
-  if (builder === null) throw new DatasetError(file, null, null, 'has no header or rows');
-  return (builder as ColumnBuilder).build();
+    });
+    if (header === null) throw new DatasetError(file, null, null, 'has no header row');
+  } else {
+    onJsonLine(pendingLine + rest);
+    if (builder.rows === 0) throw new DatasetError(file, null, null, 'has no rows');
+    checkRequiredColumns();
+  }
+  return builder.build(present.has(request.label));
 }

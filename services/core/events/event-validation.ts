@@ -33,8 +33,21 @@ const invalid = (detail: string): ValidationResult => ({ valid: false, detail })
 
 /** Model ids become label values in Prometheus and table keys in ClickHouse: keep them tame. */
 const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** Keys made only of digits look like medical record numbers; Vigil accepts pseudonymous keys only. */
-const DIGITS_ONLY = /^\d+$/;
+/**
+ * Vigil accepts pseudonymous entity keys only. Shapes of direct identifiers are refused: digits
+ * alone or in groups split by separators (medical record numbers, SSN-like 123-45-6789), with or
+ * without a record-number prefix (MRN-12345, mrn:123456, SSN 123 45 6789). Random tokens are
+ * accepted first even when their hex digits happen to all be decimal: a UUID, or a hex digest of
+ * 128 bits or more, is never a record number.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HEX_DIGEST = /^[0-9a-f]{32,}$/i;
+const RECORD_NUMBER = /^(?:(?:mrn|mr|urn|ur|hn|pid|pt|pat|patient|chart|record|nhs|chi|ssn|sin|empi|id)(?:[\s._:#=-]*(?:no|nr|num|number))?[\s._:#=-]*)?#?\d+(?:[\s._:/-]+\d+)*$/i;
+
+function looksLikeRecordNumber(key: string): boolean {
+  if (UUID.test(key) || HEX_DIGEST.test(key)) return false;
+  return RECORD_NUMBER.test(key.trim());
+}
 
 function checkIdentifier(name: string, value: string, limits: EventLimits): string | null {
   if (value.trim().length === 0) return `${name} is empty`;
@@ -72,7 +85,7 @@ export function validatePrediction(event: PredictionEvent, nowMs: number, limits
     if (problem) return invalid(problem);
   }
   if (!MODEL_ID_PATTERN.test(event.model_id)) return invalid('model_id must be 1-64 characters of letters, digits, ".", "_" or "-"');
-  if (DIGITS_ONLY.test(event.entity_key)) return invalid('entity_key is all digits and may be a medical record number; send a pseudonymous key');
+  if (looksLikeRecordNumber(event.entity_key)) return invalid('entity_key is shaped like a medical record number or social security number; send a pseudonymous key');
   const timeProblem = checkEventTime('occurred_at', event.occurred_at, nowMs, limits);
   if (timeProblem) return invalid(timeProblem);
   if (!isProbability(event.score)) return invalid('score must be a finite probability in [0, 1]');

@@ -25,6 +25,13 @@ export const THRESHOLD_METRICS = [
   'equalized_odds_difference', 'cbpe_auroc', 'selection_rate',
 ] as const;
 
+/**
+ * Drift tests whose row value is the test statistic. Their thresholds bound the statistic beside the
+ * Benjamini–Hochberg decision (see driftAndQualityRows); the statistic grows with drift, so a bound
+ * below it would make no sense.
+ */
+const TEST_STATISTIC_METRICS: readonly string[] = ['ks', 'chi_square'];
+
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TOP_LEVEL_KEYS = ['model_id', 'model_version', 'features', 'score', 'label', 'segments', 'decision_threshold', 'min_group_size', 'drift', 'thresholds'];
 
@@ -106,6 +113,7 @@ export function parseModelSpec(value: unknown): ModelSpecParse {
         }
         for (const key of Object.keys(raw)) if (!['warn', 'alert', 'direction'].includes(key)) problems.push(`${path}.${key}: unknown key (expected warn, alert, direction)`);
         if (raw.direction !== undefined && raw.direction !== 'above' && raw.direction !== 'below') problems.push(`${path}.direction: expected "above" or "below", got ${describe(raw.direction)}`);
+        if (raw.direction === 'below' && TEST_STATISTIC_METRICS.includes(metric)) problems.push(`${path}.direction: the ${metric} statistic grows with drift, so its thresholds can only be "above"`);
         const direction = raw.direction === 'below' ? 'below' : 'above';
         const bound = (key: 'warn' | 'alert'): number | undefined => {
           if (raw[key] === undefined) return undefined;

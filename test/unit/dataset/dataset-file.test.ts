@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DatasetError, readDataset, type DatasetRequest } from '../../../services/adapters/dataset/dataset-file.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vigil-dataset-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
 const file = (name: string, content: string): string => {
   const path = join(folder, name);
   writeFileSync(path, content);
@@ -38,12 +39,32 @@ describe('readDataset (CSV)', () => {
       ['lactate,note,score,label\n1,a,0.5,2\n', /row 1, column "label": label must be 0 or 1, got 2/],
       ['lactate,note,score,label\n1,a,0.5\n', /row 1: has 3 fields; the header has 4/],
       ['lactate,score\n1,0.5\n', /missing columns "note", "label"/],
+      ['lactate,note,score,label,lactate\n1,a,0.5,1,2\n', /bad\.csv, column "lactate": appears more than once in the header/],
+      ['lactate,note,score,label\n0x1A,a,0.5,1\n', /row 1, column "lactate": "0x1A" is not a number/],
+      ['lactate,note,score,label\n1e400,a,0.5,1\n', /row 1, column "lactate": "1e400" is too large to be a finite number/],
+      ['lactate,note,score,label\n1,"a\n', /row 1: the file ends inside a quoted field/],
+      ['', /bad\.csv: has no header row/],
     ];
     for (const [content, message] of cases) {
       const attempt = readDataset(file('bad.csv', content), request);
       await expect(attempt).rejects.toBeInstanceOf(DatasetError);
       await expect(attempt).rejects.toThrow(message);
     }
+  });
+
+  it('keeps a row without a label, its label null', async () => {
+    const dataset = await readDataset(file('some-labels.csv', 'lactate,note,score,label\n1,a,0.5,\n2,b,0.6,1\n3,c,0.7,NA\n'), request);
+    expect(dataset.rowCount).toBe(3);
+    expect(dataset.labels).toEqual([null, 1, null]);
+  });
+
+  it('keeps a carriage return inside quotes and drops a CRLF split across read chunks', async () => {
+    const header = 'lactate,note,score,label\r\n';
+    const padding = 'x'.repeat(65536 - header.length - '1,'.length - ',0.5,1\r'.length);
+    const path = file('carriage-returns.csv', `${header}1,${padding},0.5,1\r\n2,"ends in a return\r",0.5,0\r\n`);
+    const dataset = await readDataset(path, request);
+    expect(dataset.categorical.get('note')).toEqual([padding, 'ends in a return\r']);
+    expect(dataset.labels).toEqual([1, 0]);
   });
 
   it('reads a current file without labels when they are optional, and reports progress', async () => {
@@ -60,6 +81,24 @@ describe('readDataset (NDJSON)', () => {
     const dataset = await readDataset(file('rows.ndjson', '{"lactate":1.5,"note":"ED","score":0.2,"label":1}\n\n{"note":null,"score":0.7,"label":0}\n'), request);
     expect(dataset.numeric.get('lactate')).toEqual([1.5, null]);
     expect(dataset.categorical.get('note')).toEqual(['ED', null]);
+  });
+
+  it('takes its columns from every row, so the first row may lack any of them', async () => {
+    const dataset = await readDataset(file('sparse.ndjson', '{"score":0.2}\n{"lactate":1.5,"note":"ED","score":0.7,"label":1}\n{"lactate":2,"score":0.4,"label":0}\n'), request);
+    expect(dataset.numeric.get('lactate')).toEqual([null, 1.5, 2]);
+    expect(dataset.categorical.get('note')).toEqual([null, 'ED', null]);
+    expect(dataset.labels).toEqual([null, 1, 0]);
+  });
+
+  it('reads labels null only when no row has the label, and refuses a column that no row has', async () => {
+    const unlabelled = await readDataset(file('unlabelled.ndjson', '{"lactate":1,"note":"a","score":0.2}\n{"lactate":2,"note":"b","score":0.4}\n'), { ...request, labelOptional: true });
+    expect(unlabelled.labels).toBeNull();
+    await expect(readDataset(file('no-note.ndjson', '{"lactate":1,"score":0.2,"label":1}\n{"lactate":2,"score":0.4}\n'), request)).rejects.toThrow(/no-note\.ndjson: missing column "note"$/);
+  });
+
+  it('takes a column named like an object property only from the row itself', async () => {
+    const dataset = await readDataset(file('prototype.ndjson', '{"score":0.2}\n{"toString":3,"score":0.4}\n'), { numeric: ['toString'], categorical: [], score: 'score', label: 'label', labelOptional: true });
+    expect(dataset.numeric.get('toString')).toEqual([null, 3]);
   });
 
   it('names the line of invalid JSON and of a non-numeric value', async () => {

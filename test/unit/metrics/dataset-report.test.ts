@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ResultRow } from '../../../services/core/metrics/result-row.js';
 import { datasetReport, type DatasetColumns } from '../../../services/core/metrics/rows/dataset-report.js';
 import { createRandom } from '../../../services/simulator/random.js';
 
@@ -44,6 +45,36 @@ describe('datasetReport', () => {
     expect(rows.some((row) => row.feature === 'score' && row.metric === 'ks')).toBe(true);
     expect(rows.filter((row) => row.kind === 'fairness' && row.segment === 'sex' && row.group !== null).map((row) => row.group)).toEqual(['F', 'M']);
     expect(reliability.defined).toBe(true);
+  });
+
+  it('leaves rows without a label out of performance, calibration and fairness only, and says how many', () => {
+    const full = columns(2, 1200, true);
+    const labels = Array.from(full.labels!, (label, row) => (row % 10 === 3 ? null : label));
+    const kept = labels.flatMap((label, row) => (label === null ? [] : [row]));
+    const select = <T>(values: ArrayLike<T>): T[] => kept.map((row) => values[row] as T);
+    const labelledOnly: DatasetColumns = {
+      rowCount: kept.length,
+      numeric: (name) => select(full.numeric(name)),
+      categorical: (name) => select(full.categorical(name)),
+      segment: (name) => select(full.segment(name)),
+      scores: Float64Array.from(select(full.scores)),
+      labels: select(full.labels!),
+    };
+    const partial = datasetReport(input({ ...full, labels })).rows;
+    const isMeasured = (row: ResultRow): boolean => row.kind !== 'drift' && row.kind !== 'quality' && row.metric !== 'cbpe_auroc';
+    const expected = datasetReport(input(labelledOnly)).rows.filter(isMeasured);
+    expect(partial.filter(isMeasured)).toEqual(expected.map((row) => ({ ...row, reason: row.reason === null ? '120 rows without a label left out' : `${row.reason}; 120 rows without a label left out` })));
+    expect(partial.find((row) => row.metric === 'auroc')?.n_current).toBe(1080);
+    // Drift and the estimate from scores take every row.
+    expect(partial.filter((row) => !isMeasured(row))).toEqual(datasetReport(input(full)).rows.filter((row) => !isMeasured(row)));
+    expect(partial.find((row) => row.metric === 'cbpe_auroc')?.n_current).toBe(1200);
+  });
+
+  it('says performance is unmeasured when no row has a label', () => {
+    const { rows, reliability } = datasetReport(input({ ...columns(2, 300, true), labels: Array.from({ length: 300 }, () => null) }));
+    expect(rows.find((row) => row.metric === 'auroc')).toMatchObject({ status: 'undefined', value: null, n_current: 300 });
+    expect(rows.find((row) => row.metric === 'auroc')?.reason).toContain('no row of the current data has a label');
+    expect(reliability).toEqual({ defined: false, reason: 'no row of the current data has a label' });
   });
 
   it('says performance is unmeasured without labels and still estimates it from scores', () => {

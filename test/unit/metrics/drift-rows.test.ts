@@ -57,6 +57,26 @@ describe('driftAndQualityRows', () => {
     expect(rows.find((row) => row.feature === 'admission_source' && row.metric === 'unseen_share')?.value).toBeCloseTo(1 / 3, 12);
   });
 
+  it('alerts on a test only when it is significant and its statistic is beyond the spec threshold', () => {
+    const comparisons = features.map((feature) => compareColumns(feature));
+    const bounds = { ks: { warn: 0.1, alert: 0.5, direction: 'above' as const }, chi_square: { alert: 1e6, direction: 'above' as const } };
+    const rows = driftAndQualityRows(comparisons, { thresholds: (metric) => bounds[metric as keyof typeof bounds], falseDiscoveryRate: 0.05 });
+    const test = (feature: string) => rows.find((row) => row.feature === feature && (row.metric === 'ks' || row.metric === 'chi_square'));
+    // Significant, and the KS statistic (about 0.2) is beyond warn but not alert.
+    expect(test('shifted')).toMatchObject({ status: 'warn', threshold: 0.1 });
+    expect(test('shifted')?.reason).toContain('the statistic is beyond its warn threshold 0.1');
+    // Significant, but the chi-square statistic is far below its alert bound.
+    expect(test('admission_source')).toMatchObject({ status: 'ok', threshold: 1e6 });
+    expect(test('admission_source')?.reason).toContain('the statistic is within its thresholds');
+
+    // A statistic beyond its bound does not alert without significance.
+    const strict = driftAndQualityRows(comparisons, { thresholds: (metric) => (metric === 'ks' ? { alert: 1e-6, direction: 'above' } : undefined) });
+    const stable = strict.find((row) => row.feature === 'stable' && row.metric === 'ks');
+    expect(stable?.value).toBeGreaterThan(1e-6);
+    expect(stable).toMatchObject({ status: 'ok', threshold: 1e-6 });
+    expect(strict.find((row) => row.feature === 'shifted' && row.metric === 'ks')).toMatchObject({ status: 'alert', threshold: 1e-6 });
+  });
+
   it('applies the spec thresholds to distances', () => {
     const rows = driftAndQualityRows(features.map((feature) => compareColumns(feature)), { thresholds: (metric) => (metric === 'psi' ? { warn: 0.1, alert: 0.25, direction: 'above' } : undefined) });
     const psi = rows.filter((row) => row.metric === 'psi');

@@ -56,6 +56,17 @@ describe('ScoreLabelSketch', () => {
     expect(error).toBeLessThanOrEqual(0.002);
   });
 
+  it.each([
+    // Values from scikit-learn 1.9.1's log_loss, which clips float64 scores to [eps, 1 - eps].
+    ['confident errors', [0, 1], [1, 0], 36.04365338911715],
+    ['confident hits', [0, 1], [0, 1], 2.220446049250313e-16],
+    ['scores within eps of 0 and 1', [0, 1, 1 - 2 ** -53, 2 ** -60, 0.25], [1, 0, 1, 0, 1], 14.69472022787084],
+  ])('clips log loss as scikit-learn does, on the rows and in the sketch alike: %s', (_name, scores, labels, expected) => {
+    const exact = binaryClassificationMetrics({ kind: 'binary-classification', scores, labels, threshold: 0.5 }).logLoss;
+    expect(relative(valueOf(exact), expected)).toBeLessThan(1e-15);
+    expect(relative(valueOf(sketchOf(scores, labels).logLoss()), expected)).toBeLessThan(1e-15);
+  });
+
   it('matches the exact Brier score, log loss, threshold counts and ECE (1e-9 relative)', () => {
     const { scores, labels } = rows(11, 20_000);
     const sketch = sketchOf(scores, labels);

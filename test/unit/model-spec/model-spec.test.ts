@@ -42,6 +42,15 @@ describe('parseModelSpec', () => {
     );
   });
 
+  it('takes ks and chi_square thresholds, which bound a drift statistic from above only', () => {
+    const base = { model_id: 'sepsis-risk', score: 'score', label: 'label', features: [{ name: 'lactate', type: 'numeric' }] };
+    const parsed = parseModelSpec({ ...base, thresholds: { ks: { warn: 0.1, alert: 0.2 }, chi_square: { alert: 50 } } });
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(parsed.spec.thresholds).toEqual({ ks: { direction: 'above', warn: 0.1, alert: 0.2 }, chi_square: { direction: 'above', alert: 50 } });
+    const below = parseModelSpec({ ...base, thresholds: { ks: { alert: 0.2, direction: 'below' } } });
+    expect(below).toEqual({ ok: false, problems: ['thresholds.ks.direction: the ks statistic grows with drift, so its thresholds can only be "above"'] });
+  });
+
   it('refuses something that is not a mapping', () => {
     expect(parseModelSpec(['a'])).toEqual({ ok: false, problems: ['the specification must be a mapping of keys to values'] });
   });

@@ -9,8 +9,8 @@
  * bins, each weighted by its share of the rows.
  *
  * Calibration intercept and slope come from logistic models of the label on x = logit(score),
- * with the score first clipped to [1e-15, 1 − 1e-15] (the log-loss clip) so that scores of exactly
- * 0 and 1 have a finite logit of about ∓34.5:
+ * with the score first clipped to [1e-15, 1 − 1e-15] so that scores of exactly 0 and 1 have a
+ * finite logit of about ∓34.5:
  *   - intercept (calibration-in-the-large): logit P(y = 1) = a + x, x an offset; a = 0 when the
  *     mean score matches the event rate;
  *   - slope: logit P(y = 1) = a + b·x with both free; b is reported, 1 when the spread of the
@@ -23,18 +23,17 @@
  * Observed/expected ratio: Σ labels / Σ scores, on the raw scores.
  */
 
-import {
-  clipProbability,
-  invalidBinaryDataReason,
-  LOG_LOSS_CLIP,
-} from '../performance/binary-classification.js';
+import { clipProbability, invalidBinaryDataReason } from '../performance/binary-classification.js';
 import { defined, undefinedBecause, type Outcome } from '../result-row.js';
 import { CompensatedSum } from '../statistics/compensated-sum.js';
 
 export const CALIBRATION_BIN_COUNT = 10;
 
-/** Scores are clipped to [LOGIT_CLIP, 1 − LOGIT_CLIP] before the logit. */
-export const LOGIT_CLIP = LOG_LOSS_CLIP;
+/**
+ * Scores are clipped to [LOGIT_CLIP, 1 − LOGIT_CLIP] before the logit. No library prescribes this
+ * clip (statsmodels fits whatever logits it is given); 1e-15 is the one the oracles' fits use.
+ */
+export const LOGIT_CLIP = 1e-15;
 
 const MAX_ITERATIONS = 100;
 
@@ -98,7 +97,7 @@ export interface LogitGroups {
 
 /** x = logit of the score clipped to [LOGIT_CLIP, 1 − LOGIT_CLIP]. */
 export function clippedLogit(score: number): number {
-  const clipped = clipProbability(score);
+  const clipped = clipProbability(score, LOGIT_CLIP);
   return Math.log(clipped) - Math.log1p(-clipped);
 }
 

@@ -8,9 +8,10 @@
  *   - Average precision: Σ_k (R_k − R_{k−1})·P_k over the distinct scores in decreasing order,
  *     tied scores forming one step (average_precision_score).
  *   - Brier score: mean (score − label)² (brier_score_loss).
- *   - Log loss: mean −[y·ln p + (1 − y)·ln(1 − p)] with p the score clipped to
- *     [1e-15, 1 − 1e-15], so that a confident error costs ~34.5 nats rather than infinity
- *     (log_loss on the clipped scores).
+ *   - Log loss: mean −[y·ln p + (1 − y)·ln(1 − p)] with p the score clipped to [ε, 1 − ε],
+ *     ε = 2⁻⁵² the float64 machine epsilon, so that a confident error costs ~36.04 nats rather
+ *     than infinity (log_loss, which clips to np.finfo(y_pred.dtype).eps by default since
+ *     scikit-learn 1.2 and always since 1.5, when its `eps` parameter was removed).
  *   - At the decision threshold a row is predicted positive when score ≥ threshold: a score equal
  *     to the threshold counts as positive. Sensitivity TP/(TP+FN), specificity TN/(TN+FP),
  *     PPV TP/(TP+FP), NPV TN/(TN+FN), accuracy (TP+TN)/n, prevalence (TP+FN)/n and
@@ -40,8 +41,8 @@ import { normalQuantile } from '../statistics/normal.js';
 
 export const DEFAULT_CONFIDENCE_LEVEL = 0.95;
 
-/** Scores are clipped to [LOG_LOSS_CLIP, 1 − LOG_LOSS_CLIP] before any logarithm. */
-export const LOG_LOSS_CLIP = 1e-15;
+/** Scores are clipped to [LOG_LOSS_CLIP, 1 − LOG_LOSS_CLIP] for log loss, as scikit-learn clips float64 scores. */
+export const LOG_LOSS_CLIP = Number.EPSILON;
 
 export interface BinaryClassificationInput {
   kind: 'binary-classification';
@@ -346,9 +347,18 @@ export function averagePrecision({ positives, negatives }: ScoresByClass): Outco
   return defined(sum.value);
 }
 
-/** The score clipped away from 0 and 1 so that its logarithms are finite. */
-export function clipProbability(score: number): number {
-  return Math.min(Math.max(score, LOG_LOSS_CLIP), 1 - LOG_LOSS_CLIP);
+/** The score clipped to [clip, 1 − clip], so that its logarithms are finite. */
+export function clipProbability(score: number, clip: number): number {
+  return Math.min(Math.max(score, clip), 1 - clip);
+}
+
+/**
+ * One row's log loss, −ln p for a positive and −ln(1 − p) for a negative, p the score clipped to
+ * [LOG_LOSS_CLIP, 1 − LOG_LOSS_CLIP]: the exact report and the sketches both sum this term.
+ */
+export function logLossTerm(score: number, label: number): number {
+  const clipped = clipProbability(score, LOG_LOSS_CLIP);
+  return label === 1 ? -Math.log(clipped) : -Math.log1p(-clipped);
 }
 
 interface RowSummary {
@@ -367,17 +377,16 @@ function summariseRows(scores: ArrayLike<number>, labels: ArrayLike<number>, thr
   const logLoss = new CompensatedSum();
   for (let row = 0; row < rows; row += 1) {
     const score = scores[row]!;
-    const clipped = clipProbability(score);
+    const label = labels[row]!;
     const predictedPositive = score >= threshold;
-    if (labels[row] === 1) {
+    logLoss.add(logLossTerm(score, label));
+    if (label === 1) {
       positives += 1;
       if (predictedPositive) truePositives += 1;
       squaredError.add((1 - score) * (1 - score));
-      logLoss.add(-Math.log(clipped));
     } else {
       if (predictedPositive) falsePositives += 1;
       squaredError.add(score * score);
-      logLoss.add(-Math.log1p(-clipped));
     }
   }
   const negatives = rows - positives;

@@ -3,7 +3,7 @@ import type { CategoricalValues } from '../drift/categorical-drift.js';
 import { estimateConfidenceBasedPerformance } from '../estimation/confidence-based-estimation.js';
 import { groupFairness, MISSING_GROUP } from '../fairness/group-fairness.js';
 import { binaryClassificationMetrics } from '../performance/binary-classification.js';
-import type { Outcome, ResultRow } from '../result-row.js';
+import { undefinedBecause, type Outcome, type ResultRow } from '../result-row.js';
 import type { NumericValues } from '../statistics/numeric-sample.js';
 import { compareColumns, driftAndQualityRows, type FeatureColumns } from './drift-rows.js';
 import { calibrationRows, estimationRows, fairnessRows, performanceRows, unmeasuredPerformanceRows } from './model-rows.js';
@@ -15,8 +15,11 @@ export interface DatasetColumns {
   numeric(name: string): NumericValues;
   categorical(name: string): CategoricalValues;
   scores: ArrayLike<number>;
-  /** null when the dataset has no label column: performance is then estimated, not measured. */
-  labels: ArrayLike<number> | null;
+  /**
+   * 0 or 1 per row, null for a row without a label; null when the dataset has no label column:
+   * performance is then estimated, not measured.
+   */
+  labels: ArrayLike<number | null> | null;
   segment(name: string): CategoricalValues;
 }
 
@@ -39,10 +42,32 @@ export interface DatasetReport {
   reliability: Outcome<ReliabilityBin[]>;
 }
 
+/** The current rows that have a label, and how many do not. */
+interface LabelledRows {
+  scores: Float64Array;
+  /** Float64Array rather than Uint8Array, so that a label other than 0 or 1 reaches the metrics' checks unchanged. */
+  labels: Float64Array;
+  /** Index in the current data of each labelled row. */
+  rows: number[];
+  unlabelledCount: number;
+}
+
+function labelledRows(scores: ArrayLike<number>, labels: ArrayLike<number | null>): LabelledRows {
+  const rows: number[] = [];
+  for (let row = 0; row < labels.length; row++) if (labels[row] !== null) rows.push(row);
+  return {
+    scores: Float64Array.from(rows, (row) => scores[row] as number),
+    labels: Float64Array.from(rows, (row) => labels[row] as number),
+    rows,
+    unlabelledCount: labels.length - rows.length,
+  };
+}
+
 /**
  * Everything Vigil reports on a dataset, computed exactly: drift and quality of every feature and
- * of the score, then performance, calibration and fairness on the current data when it has labels,
- * and the label-free CBPE estimate in every case.
+ * of the score, then performance, calibration and fairness on the current rows that have a label
+ * (the others are left out, and every row of those kinds says how many), and the label-free CBPE
+ * estimate on all rows in every case.
  */
 export function datasetReport(input: DatasetReportInput): DatasetReport {
   const { reference, current, thresholds } = input;
@@ -57,20 +82,38 @@ export function datasetReport(input: DatasetReportInput): DatasetReport {
     { thresholds, falseDiscoveryRate: input.falseDiscoveryRate },
   );
 
-  const labels = current.labels;
-  let reliability: Outcome<ReliabilityBin[]> = { defined: false, reason: 'the current data has no label column' };
-  if (labels === null) {
-    rows.push(...unmeasuredPerformanceRows(current.rowCount, 'the current data has no label column'));
+  const labelled = current.labels === null ? null : labelledRows(current.scores, current.labels);
+  let reliability: Outcome<ReliabilityBin[]>;
+  if (labelled === null || labelled.rows.length === 0) {
+    const why = labelled === null ? 'the current data has no label column' : 'no row of the current data has a label';
+    rows.push(...unmeasuredPerformanceRows(current.rowCount, why));
+    reliability = undefinedBecause(why);
   } else {
-    rows.push(...performanceRows(binaryClassificationMetrics({ kind: 'binary-classification', scores: current.scores, labels, threshold: input.decisionThreshold }), thresholds));
-    const calibration = calibrationMetrics(current.scores, labels);
-    reliability = calibration.reliability;
-    rows.push(...calibrationRows(calibration, thresholds));
-    for (const segment of input.segments) {
-      const groups = Array.from(current.segment(segment), (group) => group ?? MISSING_GROUP);
-      rows.push(...fairnessRows(segment, groupFairness({ scores: current.scores, labels, groups, threshold: input.decisionThreshold, minimumGroupSize: input.minimumGroupSize }), thresholds));
-    }
+    const measured = measuredRows(input, labelled);
+    rows.push(...measured.rows);
+    reliability = measured.reliability;
   }
   rows.push(...estimationRows(estimateConfidenceBasedPerformance(current.scores, input.decisionThreshold), thresholds));
   return { rows, reliability };
+}
+
+/** Performance, calibration and fairness on the labelled rows, each noting the rows left out. */
+function measuredRows(input: DatasetReportInput, labelled: LabelledRows): DatasetReport {
+  const { scores, labels, unlabelledCount } = labelled;
+  const { thresholds, decisionThreshold: threshold } = input;
+  const rows: ResultRow[] = [];
+  rows.push(...performanceRows(binaryClassificationMetrics({ kind: 'binary-classification', scores, labels, threshold }), thresholds));
+  const calibration = calibrationMetrics(scores, labels);
+  rows.push(...calibrationRows(calibration, thresholds));
+  for (const segment of input.segments) {
+    const values = input.current.segment(segment);
+    const groups = labelled.rows.map((row) => values[row] ?? MISSING_GROUP);
+    rows.push(...fairnessRows(segment, groupFairness({ scores, labels, groups, threshold, minimumGroupSize: input.minimumGroupSize }), thresholds));
+  }
+  if (unlabelledCount === 0) return { rows, reliability: calibration.reliability };
+  const leftOut = `${unlabelledCount} row${unlabelledCount === 1 ? '' : 's'} without a label left out`;
+  return {
+    rows: rows.map((row) => ({ ...row, reason: row.reason === null ? leftOut : `${row.reason}; ${leftOut}` })),
+    reliability: calibration.reliability,
+  };
 }

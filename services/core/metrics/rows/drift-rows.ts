@@ -5,7 +5,7 @@ import { categoricalFeatureQuality, numericFeatureQuality } from '../quality/fea
 import { resultRow, type Outcome, type ResultRow } from '../result-row.js';
 import type { SketchedDriftErrors } from '../sketches/numeric-feature-sketch.js';
 import type { NumericValues } from '../statistics/numeric-sample.js';
-import { classify, type ThresholdLookup } from './threshold-policy.js';
+import { classify, type MetricThreshold, type ThresholdLookup } from './threshold-policy.js';
 
 /** One column compared between the reference and the current data. */
 export type FeatureColumns =
@@ -65,7 +65,10 @@ export interface DriftRowOptions {
 
 interface PendingTest {
   row: ResultRow;
+  statistic: number;
   pValue: number;
+  /** The spec's warn and alert bounds on the statistic, when it sets them. */
+  statisticThreshold: MetricThreshold | undefined;
   /** Bound on the statistic's error when it comes from sketches. */
   maximumError: number | undefined;
 }
@@ -76,8 +79,12 @@ export const sketchNote = (maximumError: number): string =>
 
 /**
  * Drift and data-quality rows for every feature. The KS and chi-square tests of all features are
- * judged together with Benjamini–Hochberg at the given false discovery rate: a feature alerts when
- * its adjusted p-value is below it. Distances are judged by their thresholds, when the spec sets them.
+ * judged together with Benjamini–Hochberg at the given false discovery rate: a significant test
+ * alerts. When the spec also sets `ks` or `chi_square` thresholds, they bound the statistic beside
+ * the test, because with many rows a shift too small to matter is significant: a test then warns
+ * or alerts only when it is significant and its statistic is beyond the warn or alert bound, and
+ * its row's threshold is that bound rather than the false discovery rate. Distances are judged by
+ * their thresholds alone, when the spec sets them.
  */
 export function driftAndQualityRows(features: readonly FeatureComparison[], options: DriftRowOptions): ResultRow[] {
   const falseDiscoveryRate = options.falseDiscoveryRate ?? 0.05;
@@ -100,7 +107,7 @@ export function driftAndQualityRows(features: readonly FeatureComparison[], opti
     }
     const row: ResultRow = { ...emptyRow('drift', metric, feature, counts), value: outcome.value.statistic, p_value: outcome.value.pValue, threshold: falseDiscoveryRate };
     rows.push(row);
-    tests.push({ row, pValue: outcome.value.pValue, maximumError });
+    tests.push({ row, statistic: outcome.value.statistic, pValue: outcome.value.pValue, statisticThreshold: options.thresholds(metric), maximumError });
   };
 
   for (const feature of features) {
@@ -136,9 +143,16 @@ export function driftAndQualityRows(features: readonly FeatureComparison[], opti
     );
     tests.forEach((pending, index) => {
       const adjusted = adjustedPValues[index] as number;
-      pending.row.status = rejected[index] ? 'alert' : 'ok';
-      const adjustment = `Benjamini-Hochberg adjusted p = ${adjusted.toPrecision(3)} over ${tests.length} tests at false discovery rate ${falseDiscoveryRate}`;
-      pending.row.reason = pending.maximumError === undefined ? adjustment : `${adjustment}; ${sketchNote(pending.maximumError)}`;
+      const significant = rejected[index] === true;
+      const notes = [`Benjamini-Hochberg adjusted p = ${adjusted.toPrecision(3)} over ${tests.length} tests at false discovery rate ${falseDiscoveryRate}`];
+      const judged = pending.statisticThreshold === undefined ? undefined : classify(pending.statistic, pending.statisticThreshold);
+      pending.row.status = significant ? (judged?.status ?? 'alert') : 'ok';
+      if (judged !== undefined) {
+        pending.row.threshold = judged.threshold;
+        notes.push(judged.status === 'ok' ? 'the statistic is within its thresholds' : `the statistic is beyond its ${judged.status} threshold ${judged.threshold}`);
+      }
+      if (pending.maximumError !== undefined) notes.push(sketchNote(pending.maximumError));
+      pending.row.reason = notes.join('; ');
     });
   }
   return rows;

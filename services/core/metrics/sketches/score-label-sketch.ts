@@ -1,8 +1,8 @@
 import { CALIBRATION_BIN_COUNT, calibrationReportOf, clippedLogit, type CalibrationReport } from '../calibration/calibration.js';
 import {
   aurocOfTieGroups,
-  clipProbability,
   DEFAULT_CONFIDENCE_LEVEL,
+  logLossTerm,
   proportionEstimate,
   thresholdMetrics,
   undefinedClassificationReport,
@@ -56,11 +56,10 @@ export class ScoreLabelSketch {
     if (label === 1) {
       this.positives[bin]! += 1;
       this.positiveScoreSum += score;
-      this.logLossSum -= Math.log(clipProbability(score));
     } else {
       this.negatives[bin]! += 1;
-      this.logLossSum -= Math.log(1 - clipProbability(score));
     }
+    this.logLossSum += logLossTerm(score, label);
     this.scoreSums[bin]! += score;
     this.squaredScoreSum += score * score;
   }
