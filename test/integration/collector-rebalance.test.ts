@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import avro from 'avsc';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { defaultEventLimits } from '../../services/core/events/event-validation.
 import { Collector } from '../../services/collector/collector.js';
 import { DEAD_LETTER_HEADERS } from '../../services/collector/dead-letter.js';
 import type { EventSink } from '../../services/collector/event-sink.js';
+import { capturingLogger } from '../support/captured-logs.js';
 import { ForeignProducer, foreignPrediction } from '../support/foreign-producer.js';
 import { committedOffsets, groupCaughtUp, readTopic } from '../support/kafka-inspection.js';
 import { openTestStorage, uniqueTopics, waitFor, type StorageHarness } from '../support/pipeline-harness.js';
@@ -51,17 +51,6 @@ class SlowFirstInsertSink implements EventSink {
     if (table === 'predictions') await this.sink.insert('predictions', rows as PredictionRow[]);
     else await this.sink.insert('outcomes', rows as OutcomeRow[]);
   }
-}
-
-function capturingLogger(): { logger: pino.Logger; messages: string[] } {
-  const messages: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) messages.push(String((JSON.parse(line) as { msg?: unknown }).msg));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, destination), messages };
 }
 
 describe('a rebalance in the middle of a slow batch', () => {
@@ -131,7 +120,7 @@ describe('a rebalance in the middle of a slow batch', () => {
     watching = false;
     await watcher;
 
-    expect(slowMember.messages).toContain('group membership lost; batches in flight are given up uncommitted');
+    expect(slowMember.lines.map((line) => line.msg)).toContain('group membership lost; batches in flight are given up uncommitted');
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const offsets = history.map((snapshot) => BigInt(snapshot[partition] ?? '-1'));
       for (let index = 1; index < offsets.length; index++) expect(offsets[index]).toBeGreaterThanOrEqual(offsets[index - 1] as bigint);

@@ -1,19 +1,7 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DependencyHealth } from '../../../services/adapters/telemetry/dependency-health.js';
 import { PipelineMetrics } from '../../../services/adapters/telemetry/pipeline-metrics.js';
-
-function capturedLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, destination), lines };
-}
+import { capturingLogger } from '../../support/captured-logs.js';
 
 async function gaugeValue(metrics: PipelineMetrics, dependency: string): Promise<number | undefined> {
   return (await metrics.dependencyUp.get()).values.find((sample) => sample.labels.dependency === dependency)?.value;
@@ -22,7 +10,7 @@ async function gaugeValue(metrics: PipelineMetrics, dependency: string): Promise
 describe('dependency health', () => {
   it('logs one line when a dependency goes down and one when it is back, however many attempts fail', async () => {
     const metrics = new PipelineMetrics();
-    const { logger, lines } = capturedLogger();
+    const { logger, lines } = capturingLogger();
     let now = 1_000;
     const health = new DependencyHealth('storage', metrics.dependencyUp, logger, () => now);
     expect(health.isUp).toBe(true);

@@ -1,19 +1,7 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { InProcessTransport } from '../../../services/adapters/in-process/in-process-transport.js';
 import type { BatchResult } from '../../../services/adapters/transport/record-transport.js';
-
-function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, destination), lines };
-}
+import { capturingLogger } from '../../support/captured-logs.js';
 
 const records = (count: number, from = 0) => Array.from({ length: count }, (_, index) => ({ key: null, value: Buffer.from(`record ${from + index}`) }));
 
