@@ -6,8 +6,8 @@ import { createRandom, type RandomSource, type WeightedChoice } from './random.j
  * A synthetic cohort of adult inpatients scored by a sepsis-risk model. Each encounter has a
  * latent acuity that moves vitals and labs together; the true sepsis risk is a logistic function
  * of that physiology and of a part no chart records, and the outcome is drawn from it. The model
- * sees the charted values (with missing labs, a pulse-oximetry bias and, optionally, a drifting
- * lactate assay) and reports a noisy estimate that runs a little high and too extreme, so
+ * sees the charted values (with missing labs, a pulse-oximetry bias and, from some encounter on, a
+ * changed world: see CohortChanges) and reports a noisy estimate that runs a little high and too extreme, so
  * discrimination, calibration, drift and subgroup metrics all have something real to find.
  */
 
@@ -39,13 +39,35 @@ export interface SepsisEncounter {
   outcome: 0 | 1;
 }
 
+/**
+ * How the world differs from the one the model was validated in. Each change is one a hospital
+ * meets in practice; see scenarios.ts for the stories they tell and what should detect them.
+ */
+export interface CohortChanges {
+  /** A new point-of-care analyzer reads lactate about a third high; the patients are no sicker. */
+  lactateAssayReadsHigh?: boolean;
+  /** A direct-admission pathway opens, a source of patients the model never saw. */
+  directAdmissionPathway?: boolean;
+  /** This site's laboratory system starts reporting creatinine in µmol/L instead of mg/dL. */
+  creatinineInMicromolesAt?: string;
+  /** The catchment ages: the older bands take most admissions. */
+  olderPopulation?: boolean;
+  /** Added to the log-odds of sepsis of every patient: prevalence rises (an outbreak, a new referral stream). */
+  riskLogOddsShift?: number;
+  /** This site's laboratory feed is down: no lab values reach the model. */
+  labFeedDownAt?: string;
+  /**
+   * Spread of the risk no charted value explains, replacing the usual one: larger, the charted
+   * physiology explains less (a new pathogen, changed treatment), so discrimination falls and
+   * calibration drifts while the inputs look the same.
+   */
+  unchartedRiskStandardDeviation?: number;
+}
+
 export interface SepsisCohortOptions {
   seed: number;
-  /**
-   * Encounters from this index on come from a shifted world: a new point-of-care lactate analyzer
-   * reads high, and a direct-admission pathway opens. Encounters before it are unchanged.
-   */
-  driftAfter?: number;
+  /** Encounters from `from` on come from the changed world; encounters before it are unchanged. */
+  changes?: { from: number; world: CohortChanges };
 }
 
 /** JSON of a feature map with keys in code-point order, the form that `inputHash` covers. */
@@ -111,6 +133,9 @@ const LACTATE_MISSING_PROBABILITY: Record<AdmissionSource, number> = {
 
 const OTHER_LAB_MISSING_PROBABILITY = 0.055;
 
+/** Laboratory units: 1 mg/dL of creatinine is 88.42 µmol/L. */
+const CREATININE_MICROMOLES_PER_MILLIGRAM_PER_DECILITRE = 88.42;
+
 /** Pulse oximeters overestimate saturation on darker skin, hiding hypoxemia from the model. */
 const PULSE_OXIMETRY_BIAS: Record<string, number> = { black: 2 };
 
@@ -126,6 +151,7 @@ const SITES: readonly WeightedChoice<Site>[] = [
   [{ name: 'site-c', admissionSources: [['ED', 0.5], ['ward', 0.3], ['ICU-transfer', 0.2]] }, 0.2],
 ];
 
+/** Share of admissions through the direct-admission pathway once it opens. */
 const DIRECT_ADMISSION_SHARE_AFTER_DRIFT = 0.15;
 
 const AGE_BANDS: readonly WeightedChoice<{ band: string; minimum: number; maximum: number }>[] = [
@@ -134,6 +160,9 @@ const AGE_BANDS: readonly WeightedChoice<{ band: string; minimum: number; maximu
   [{ band: '65-79', minimum: 65, maximum: 80 }, 0.29],
   [{ band: '80+', minimum: 80, maximum: 98 }, 0.15],
 ];
+
+/** The same bands when the catchment has aged: most admissions are 65 or older. */
+const OLDER_AGE_BANDS: typeof AGE_BANDS = AGE_BANDS.map(([band], index) => [band, [0.08, 0.17, 0.4, 0.35][index] as number]);
 
 const RACE_ETHNICITY: readonly WeightedChoice<string>[] = [
   ['white', 0.57],
@@ -250,31 +279,38 @@ function modelScore(random: RandomSource, charted: Record<string, FeatureValue>,
   return roundTo(logistic(logit), 4);
 }
 
-function ageBand(random: RandomSource): { band: string; age: number } {
-  const { band, minimum, maximum } = random.choose(AGE_BANDS);
+function ageBand(random: RandomSource, world: CohortChanges): { band: string; age: number } {
+  const { band, minimum, maximum } = random.choose(world.olderPopulation ? OLDER_AGE_BANDS : AGE_BANDS);
   return { band, age: Math.floor(random.between(minimum, maximum)) };
 }
 
-function admissionSourceAt(random: RandomSource, site: Site, drifted: boolean): AdmissionSource {
-  if (drifted && random.chance(DIRECT_ADMISSION_SHARE_AFTER_DRIFT)) return 'direct-admission';
+function admissionSourceAt(random: RandomSource, site: Site, world: CohortChanges): AdmissionSource {
+  if (world.directAdmissionPathway && random.chance(DIRECT_ADMISSION_SHARE_AFTER_DRIFT)) return 'direct-admission';
   return random.choose(site.admissionSources);
 }
 
-function nextEncounter(random: RandomSource, drifted: boolean): SepsisEncounter {
+function nextEncounter(random: RandomSource, world: CohortChanges): SepsisEncounter {
   const site = random.choose(SITES);
   const sex = random.chance(0.52) ? 'F' : 'M';
-  const { band, age } = ageBand(random);
+  const { band, age } = ageBand(random, world);
   const raceEthnicity = random.choose(RACE_ETHNICITY);
   const payer = random.choose(age >= 65 ? PAYERS_65_AND_OVER : PAYERS_UNDER_65);
-  const admissionSource = admissionSourceAt(random, site, drifted);
+  const admissionSource = admissionSourceAt(random, site, world);
 
   const truth = sampleClinicalValues(random, age, admissionSource);
-  const trueRisk = logistic(sepsisLogit(truth) + random.normal(0, UNCHARTED_RISK_STANDARD_DEVIATION));
+  const unchartedSpread = world.unchartedRiskStandardDeviation ?? UNCHARTED_RISK_STANDARD_DEVIATION;
+  const trueRisk = logistic(sepsisLogit(truth) + (world.riskLogOddsShift ?? 0) + random.normal(0, unchartedSpread));
   const outcome = random.chance(trueRisk) ? 1 : 0;
 
   const displayedSpo2 = Math.min(100, truth.spo2 + (PULSE_OXIMETRY_BIAS[raceEthnicity] ?? 0));
-  // The new analyzer reads about a third high; the patients are no sicker.
-  const measuredLactate = drifted ? roundTo(truth.lactate * 1.3 + 0.2, 1) : truth.lactate;
+  const measuredLactate = world.lactateAssayReadsHigh ? roundTo(truth.lactate * 1.3 + 0.2, 1) : truth.lactate;
+  const reportedCreatinine =
+    world.creatinineInMicromolesAt === site.name ? Math.round(truth.creatinine * CREATININE_MICROMOLES_PER_MILLIGRAM_PER_DECILITRE) : truth.creatinine;
+  // Draws happen whether or not the feed is down, so that every later value stays the same.
+  const lab = (value: number, missingProbability: number): number | null => {
+    const charted = chartedOrMissing(random, value, missingProbability);
+    return world.labFeedDownAt === site.name ? null : charted;
+  };
   const features: Record<string, FeatureValue> = {
     age,
     heart_rate: chartedOrMissing(random, truth.heartRate, VITAL_MISSING_PROBABILITY),
@@ -282,10 +318,10 @@ function nextEncounter(random: RandomSource, drifted: boolean): SepsisEncounter 
     temperature_c: chartedOrMissing(random, truth.temperatureC, VITAL_MISSING_PROBABILITY),
     systolic_bp: chartedOrMissing(random, truth.systolicBp, VITAL_MISSING_PROBABILITY),
     spo2: chartedOrMissing(random, displayedSpo2, VITAL_MISSING_PROBABILITY),
-    wbc: chartedOrMissing(random, truth.wbc, OTHER_LAB_MISSING_PROBABILITY),
-    lactate: chartedOrMissing(random, measuredLactate, LACTATE_MISSING_PROBABILITY[admissionSource]),
-    creatinine: chartedOrMissing(random, truth.creatinine, OTHER_LAB_MISSING_PROBABILITY),
-    platelets: chartedOrMissing(random, truth.platelets, OTHER_LAB_MISSING_PROBABILITY),
+    wbc: lab(truth.wbc, OTHER_LAB_MISSING_PROBABILITY),
+    lactate: lab(measuredLactate, LACTATE_MISSING_PROBABILITY[admissionSource]),
+    creatinine: lab(reportedCreatinine, OTHER_LAB_MISSING_PROBABILITY),
+    platelets: lab(truth.platelets, OTHER_LAB_MISSING_PROBABILITY),
     on_antibiotics: truth.onAntibiotics,
     admission_source: admissionSource,
   };
@@ -310,8 +346,11 @@ function nextEncounter(random: RandomSource, drifted: boolean): SepsisEncounter 
 /** An endless, deterministic stream of encounters for one seed. */
 export function* generateSepsisEncounters(options: SepsisCohortOptions): Generator<SepsisEncounter, never, void> {
   const random = createRandom(options.seed);
-  const driftAfter = options.driftAfter ?? Number.POSITIVE_INFINITY;
+  const changesFrom = options.changes?.from ?? Number.POSITIVE_INFINITY;
+  const changed = options.changes?.world ?? {};
   for (let index = 0; ; index += 1) {
-    yield nextEncounter(random, index >= driftAfter);
+    yield nextEncounter(random, index >= changesFrom ? changed : UNCHANGED);
   }
 }
+
+const UNCHANGED: CohortChanges = {};

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EventPublisher } from '../core/events/event-publisher.js';
 import type { OutcomeEvent, PredictionEvent } from '../core/events/event-types.js';
+import type { Scenario } from './scenarios.js';
 import { backdatedStartTime, trafficSchedule, type TrafficTiming } from './traffic-schedule.js';
 
 export interface SimulationProgress {
@@ -23,8 +24,8 @@ export interface SimulationOptions {
   flushOutcomes?: boolean;
   /** Simulated milliseconds per wall millisecond; see traffic-schedule.ts. */
   accelerationFactor?: number;
-  /** Encounters from this index on come from a drifted population; see sepsis-cohort.ts. */
-  driftAfter?: number;
+  /** The scenario to play; see scenarios.ts. */
+  scenario?: Scenario;
   signal?: AbortSignal;
   /** Wall clock in epoch milliseconds. */
   clock?: () => number;
@@ -82,7 +83,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     ...timing,
     seed: options.seed ?? Math.trunc(wallStart),
     startTime: backdatedStartTime(Math.trunc(wallStart), timing),
-    driftAfter: options.driftAfter,
+    ...(options.scenario ? { scenario: options.scenario } : {}),
   });
   const totals: SimulationProgress = { predictions: 0, outcomes: 0 };
 

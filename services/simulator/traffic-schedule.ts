@@ -1,5 +1,6 @@
 import type { OutcomeEvent, PredictionEvent } from '../core/events/event-types.js';
 import { createRandom, deriveSeed } from './random.js';
+import type { Scenario } from './scenarios.js';
 import { generateSepsisEncounters, SEPSIS_MODEL, type SepsisEncounter } from './sepsis-cohort.js';
 
 /**
@@ -37,8 +38,8 @@ export interface TrafficScheduleOptions extends TrafficTiming {
   seed: number;
   /** Event time of the first prediction, epoch milliseconds. */
   startTime: number;
-  /** Passed to the cohort: encounters from this index on come from a drifted population. */
-  driftAfter?: number;
+  /** Plays this scenario from its onset on; the validated world throughout when omitted. */
+  scenario?: Scenario;
 }
 
 export type ScheduledEvent =
@@ -197,7 +198,10 @@ class PendingOutcomes {
 export function* trafficSchedule(options: TrafficScheduleOptions): Generator<ScheduledEvent, void, void> {
   const timing = resolveTiming(options);
   if (!Number.isSafeInteger(options.startTime)) throw new RangeError(`startTime must be integer epoch milliseconds, got ${options.startTime}`);
-  const encounters = generateSepsisEncounters({ seed: options.seed, driftAfter: options.driftAfter });
+  const { scenario } = options;
+  // The first encounter whose prediction falls at or after the scenario's onset.
+  const onsetIndex = scenario === undefined ? Number.POSITIVE_INFINITY : Math.ceil((scenario.onsetAfterHours * HOUR_MS) / timing.predictionIntervalMs);
+  const encounters = generateSepsisEncounters({ seed: options.seed, ...(scenario ? { changes: { from: onsetIndex, world: scenario.cohort } } : {}) });
   const delays = createRandom(deriveSeed(options.seed, 'outcome-delay'));
   const pending = new PendingOutcomes();
 
@@ -210,10 +214,14 @@ export function* trafficSchedule(options: TrafficScheduleOptions): Generator<Sch
     }
 
     const encounter = encounters.next().value;
+    // Drawn for every encounter, sent or not, so that the delays of the others stay the same.
+    const delayHours = delays.between(OUTCOME_DELAY_HOURS.minimum, OUTCOME_DELAY_HOURS.maximum);
+    const changed = index >= onsetIndex;
+    if (changed && scenario?.traffic.silentSite === encounter.segments.site) continue;
     lastPublishAfterMs = publishAfterMsFor(timing, offsetMs);
     yield { kind: 'prediction', eventTime: occurredAt, publishAfterMs: lastPublishAfterMs, event: predictionEvent(encounter, occurredAt) };
 
-    const delayMs = Math.round(delays.between(OUTCOME_DELAY_HOURS.minimum, OUTCOME_DELAY_HOURS.maximum) * HOUR_MS);
+    const delayMs = Math.round(delayHours * (changed ? (scenario?.traffic.outcomeDelayFactor ?? 1) : 1) * HOUR_MS);
     const observedAt = occurredAt + delayMs;
     pending.push({
       kind: 'outcome',

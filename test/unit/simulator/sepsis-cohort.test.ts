@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalFeatureJson, generateSepsisEncounters, SEPSIS_MODEL, type SepsisEncounter } from '../../../services/simulator/sepsis-cohort.js';
+import { scenario } from '../../../services/simulator/scenarios.js';
 
 function take(count: number, options: Parameters<typeof generateSepsisEncounters>[0]): SepsisEncounter[] {
   const encounters = generateSepsisEncounters(options);
@@ -163,9 +164,9 @@ describe('generateSepsisEncounters', () => {
     });
   });
 
-  describe('with driftAfter', () => {
+  describe('with the assay-change scenario from an encounter on', () => {
     const driftAfter = 3000;
-    const drifted = take(6000, { seed: 99, driftAfter });
+    const drifted = take(6000, { seed: 99, changes: { from: driftAfter, world: scenario('assay-change').cohort } });
     const stable = take(6000, { seed: 99 });
     const lactate = (encounters: readonly SepsisEncounter[]): number =>
       mean(encounters.flatMap((encounter) => (typeof encounter.features.lactate === 'number' ? [encounter.features.lactate] : [])));
