@@ -16,25 +16,22 @@ const sketchOf = (values: readonly (string | null)[]): CategoryCountSketch => {
 
 describe('CategoryCountSketch', () => {
   const reference = column(1, 3000, ['ED', 'ward', 'ICU-transfer']);
-  const current = column(2, 2000, ['ED', 'ward', 'ICU-transfer', 'direct']);
+  const current = column(2, 2000, ['ED', 'ward', 'ICU-transfer', 'direct', 'transfer', 'clinic', 'hospice', 'outpatient', 'theatre', 'maternity', 'psychiatry', 'rehabilitation']);
 
   it('gives exactly the drift of the raw values', () => {
     expect(categoricalDrift(sketchOf(reference), sketchOf(current))).toEqual(categoricalDrift(reference, current));
   });
 
-  it('merges to the counts of the union; the metrics agree to a few ulps', () => {
+  it('merges to the counts and the metrics of the union, whatever order categories come in', () => {
     const merged = sketchOf(current.slice(0, 700)).merge(sketchOf(current.slice(700)));
     const whole = sketchOf(current);
+    const reversed = sketchOf([...current].reverse());
     expect(new Map([...merged.counts].sort())).toEqual(new Map([...whole.counts].sort()));
     expect([merged.totalCount, merged.missingCount]).toEqual([whole.totalCount, whole.missingCount]);
-    const fromMerged = categoricalDrift(sketchOf(reference), merged);
+    expect([...reversed.counts.keys()]).not.toEqual([...whole.counts.keys()]);
     const fromWhole = categoricalDrift(sketchOf(reference), whole);
-    for (const key of ['populationStabilityIndex', 'jensenShannonDistance', 'maxProportionDifference', 'unseenCategoryShare'] as const) {
-      const a = fromMerged[key];
-      const b = fromWhole[key];
-      if (!a.defined || !b.defined) throw new Error(key);
-      expect(Math.abs(a.value - b.value)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(b.value)));
-    }
+    expect(categoricalDrift(sketchOf(reference), merged)).toEqual(fromWhole);
+    expect(categoricalDrift(sketchOf(reference), reversed)).toEqual(fromWhole);
     expect(CategoryCountSketch.fromJSON(JSON.parse(JSON.stringify(whole))).toJSON()).toEqual(whole.toJSON());
   });
 });

@@ -153,7 +153,9 @@ export function categoricalDrift(
   if (referencePresent === 0) return allUndefined('reference has no non-missing values', referenceCount, currentCount);
   if (currentPresent === 0) return allUndefined('current has no non-missing values', referenceCount, currentCount);
 
-  // Columns over the union: reference categories in their order, then those new in current.
+  // Columns over the union: reference categories in their order, then those new in current in
+  // code-unit order, so that the sums, and every metric, are the same whatever order the window met
+  // its categories in (one window counted in ClickHouse, merged from parts, or replayed).
   // Prepared counts may list a category with a zero count; it is left out like an absent one.
   const referenceMap = referenceSide.value.counts;
   const currentMap = currentSide.value.counts;
@@ -167,8 +169,9 @@ export function categoricalDrift(
     currentCounts.push(currentCountOfCategory);
     if (count === 0) unseenCount += currentCountOfCategory;
   }
-  for (const [category, count] of currentMap) {
-    if (referenceMap.has(category) || count === 0) continue;
+  const unseen = [...currentMap].filter(([category, count]) => !referenceMap.has(category) && count !== 0);
+  unseen.sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+  for (const [, count] of unseen) {
     referenceCounts.push(0);
     currentCounts.push(count);
     unseenCount += count;

@@ -3,8 +3,8 @@ import type { CategoryCounts } from '../drift/categorical-drift.js';
 /**
  * A window of one categorical feature: occurrences per category and missing entries. It is the
  * CategoryCounts that categoricalDrift takes, so PSI, chi-square, Jensen–Shannon, L∞ and the
- * unseen share computed from it are the exact ones. merge(a, b) has exactly the counts of a ∪ b
- * (categories may come in another order, which moves sums by at most a few ulps).
+ * unseen share computed from it are the exact ones. merge(a, b) has exactly the counts of a ∪ b,
+ * and the same metrics: categoricalDrift does not depend on the order categories were first met in.
  */
 export class CategoryCountSketch implements CategoryCounts {
   readonly counts = new Map<string, number>();
