@@ -18,6 +18,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY schemas schemas
+# The default VIGIL_MODELS_DIR; mount another folder and point the variable at it for your own models.
+COPY infra/models infra/models
 COPY infra/clickhouse infra/clickhouse
 # Embedded ClickHouse (no CLICKHOUSE_URL) keeps its files in ./data.
 RUN mkdir data && chown node:node data

@@ -131,6 +131,27 @@ async function main(argv: readonly string[]): Promise<number> {
       exitCode = await reportCommand({ spec: options.spec, reference: options.reference, current: options.current, format: options.format, out: options.out });
     });
 
+  const models = program.command('models').description('model specifications kept as code, one file per model');
+  models
+    .command('check')
+    .description('validate every model specification in a folder, for CI')
+    .argument('[dir]', 'folder of *.model.yaml, *.model.yml and *.model.json files (default: VIGIL_MODELS_DIR, else infra/models)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Checks each specification against schemas/model-spec.schema.json and the rules the schema cannot',
+        'express, that every reference baseline file can be read, that model ids are unique across the',
+        'folder, and that the folder holds at least one specification. Prints every problem on its own',
+        'line as <file>: <path>: <problem> and exits 1; prints one summary line and exits 0 when all are',
+        'valid.',
+      ].join('\n'),
+    )
+    .action(async (folder: string | undefined) => {
+      const { modelsCheckCommand } = await import('./models-command.js');
+      exitCode = await modelsCheckCommand(folder ?? loadConfig(env).modelsDirectory);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import type { StorageTarget } from '../adapters/clickhouse/storage-client.js';
+import { projectPath } from '../adapters/project/project-files.js';
 
 /**
  * Vigil's whole configuration, built and validated once at start-up from the environment and the
@@ -31,6 +33,8 @@ export interface VigilConfig {
    */
   instanceId: string | undefined;
   storage: StorageTarget;
+  /** Absolute path of the folder of model specifications, one `*.model.yaml|yml|json` file per model. */
+  modelsDirectory: string;
   maxEventBytes: number;
   maxFutureSkewMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -129,6 +133,17 @@ function storage(env: Environment): StorageTarget {
   };
 }
 
+/**
+ * Relative to the working directory, like VIGIL_DATA_DIR; the default is the project's own
+ * infra/models, found from the code, so it holds wherever Vigil is started.
+ */
+function modelsDirectory(env: Environment): string {
+  const value = text(env, 'VIGIL_MODELS_DIR', projectPath('infra', 'models'));
+  // A control character in a path is a pasting accident, and a NUL would reach the file system as an opaque error.
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new ConfigError('VIGIL_MODELS_DIR', 'contains a control character');
+  return resolve(value);
+}
+
 export function loadConfig(env: Environment): VigilConfig {
   const brokerList = env.KAFKA_BROKERS?.trim();
   let transport: TransportConfig = { kind: 'in-process' };
@@ -154,6 +169,7 @@ export function loadConfig(env: Environment): VigilConfig {
     consumerGroup: text(env, 'VIGIL_CONSUMER_GROUP', 'vigil-collector'),
     instanceId: instanceId(env),
     storage: storage(env),
+    modelsDirectory: modelsDirectory(env),
     maxEventBytes: integer(env, 'VIGIL_MAX_EVENT_BYTES', 256 * 1024, 256, 16 * 1024 * 1024),
     maxFutureSkewMs: integer(env, 'VIGIL_MAX_FUTURE_SKEW_SECONDS', 300, 0, 7 * 24 * 3600) * 1000,
     logLevel: oneOf(env, 'VIGIL_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'info'),

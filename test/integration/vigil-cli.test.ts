@@ -41,7 +41,8 @@ describe('the vigil binary', () => {
 
   it('prints usage for vigil and for each command on --help, and exits 0', () => {
     const usages: Record<string, { usage: string; options: string[] }> = {
-      '': { usage: 'Usage: vigil [options] [command]', options: ['--version', 'run', 'sql', 'simulate', 'report', 'help'] },
+      '': { usage: 'Usage: vigil [options] [command]', options: ['--version', 'run', 'sql', 'simulate', 'report', 'models', 'help'] },
+      models: { usage: 'Usage: vigil models [options] [command]', options: ['check [dir]'] },
       run: { usage: 'Usage: vigil run [options]', options: ['--target <targets>', 'all, collector, simulator', '(default: all)'] },
       sql: { usage: 'Usage: vigil sql [options] <query>', options: ['--format <format>', '"table", "json"'] },
       simulate: { usage: 'Usage: vigil simulate [options]', options: ['--rate <per-second>', '--count <number>', '--seed <number>'] },

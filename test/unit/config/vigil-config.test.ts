@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { projectPath } from '../../../services/adapters/project/project-files.js';
 import { ConfigError, describeConfig, loadConfig, parseTargets } from '../../../services/config/vigil-config.js';
 
 describe('loadConfig', () => {
@@ -41,9 +43,17 @@ describe('loadConfig', () => {
     [{ VIGIL_LOG_LEVEL: 'loud' }, 'VIGIL_LOG_LEVEL'],
     [{ VIGIL_SIMULATOR_RATE: '-5' }, 'VIGIL_SIMULATOR_RATE'],
     [{ VIGIL_INSTANCE_ID: 'collector 1' }, 'VIGIL_INSTANCE_ID'],
+    [{ VIGIL_MODELS_DIR: 'models\nother' }, 'VIGIL_MODELS_DIR'],
   ])('names the bad variable in %j', (env, variable) => {
     expect(() => loadConfig(env)).toThrowError(ConfigError);
     expect(() => loadConfig(env)).toThrowError(new RegExp(`^${variable}:`));
+  });
+
+  it('finds model specifications in the project infra/models unless VIGIL_MODELS_DIR names a folder', () => {
+    expect(loadConfig({}).modelsDirectory).toBe(projectPath('infra', 'models'));
+    expect(loadConfig({ VIGIL_MODELS_DIR: ' ' }).modelsDirectory).toBe(projectPath('infra', 'models'));
+    expect(loadConfig({ VIGIL_MODELS_DIR: 'deploy/models' }).modelsDirectory).toBe(resolve('deploy/models'));
+    expect(loadConfig({ VIGIL_MODELS_DIR: '/etc/vigil/models' }).modelsDirectory).toBe('/etc/vigil/models');
   });
 
   it('redacts credentials embedded in URLs', () => {

@@ -28,6 +28,10 @@ describe('reading a model specification file', () => {
     expect(() => modelSpecFromText('laughs.yaml', laughs.join('\n'))).toThrowError(/cannot be parsed: .*alias/i);
   });
 
+  it('refuses a YAML tag it does not know rather than reading it as text', () => {
+    expect(() => modelSpecFromText('tagged.yaml', `${VALID_YAML}model_version: !!js/function "return 1"\n`)).toThrowError(/cannot be parsed: Unresolved tag: tag:yaml.org,2002:js\/function at line 6/);
+  });
+
   it('gives a specification or a ModelSpecError for any text, YAML or JSON', () => {
     const text = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 400 }),
