@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, EXTRA_TARGETS, SERVICE_TARGETS, loadConfig, parseTargets, type Target } from '../config/vigil-config.js';
 import { createLogger } from '../adapters/telemetry/logger.js';
 import { projectPath } from '../adapters/project/project-files.js';
+import { SCENARIO_NAMES, type ScenarioName } from '../simulator/scenarios.js';
 
 /** The exit code of a command line that names an unknown command or option, or gives an option a bad value. */
 const USAGE_ERROR = 2;
@@ -21,6 +22,7 @@ interface SimulateOptions {
   rate?: number;
   count?: number;
   seed?: number;
+  scenario?: ScenarioName;
 }
 
 interface ReportOptions {
@@ -106,12 +108,14 @@ async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--rate <per-second>', 'predictions per second (VIGIL_SIMULATOR_RATE)').argParser(positiveNumber))
     .addOption(new Option('--count <number>', 'predictions to publish (VIGIL_SIMULATOR_COUNT)').argParser(wholeNumberFrom(1, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--seed <number>', 'random seed, for repeatable traffic (VIGIL_SIMULATOR_SEED)').argParser(wholeNumberFrom(0, 2 ** 31 - 1)))
+    .addOption(new Option('--scenario <name>', 'clinical drift scenario to play after 48 simulated hours (VIGIL_SIMULATOR_SCENARIO)').choices(SCENARIO_NAMES))
     .action(async (options: SimulateOptions) => {
       const config = loadConfig({
         ...env,
         ...(options.rate !== undefined ? { VIGIL_SIMULATOR_RATE: String(options.rate) } : {}),
         ...(options.count !== undefined ? { VIGIL_SIMULATOR_COUNT: String(options.count) } : {}),
         ...(options.seed !== undefined ? { VIGIL_SIMULATOR_SEED: String(options.seed) } : {}),
+        ...(options.scenario !== undefined ? { VIGIL_SIMULATOR_SCENARIO: options.scenario } : {}),
       });
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
       const { simulateCommand } = await import('./simulate-command.js');

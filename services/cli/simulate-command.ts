@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { VigilConfig } from '../config/vigil-config.js';
 import { ConfigError } from '../config/vigil-config.js';
 import { connectKafkaEventPublisher } from '../publisher/kafka-event-publisher.js';
+import { scenario } from '../simulator/scenarios.js';
 import { runSimulation } from '../simulator/simulator.js';
 
 /** `vigil simulate`: publishes synthetic sepsis-risk traffic to Kafka at a rate, for a count, then exits. */
@@ -20,9 +21,9 @@ export async function simulateCommand(config: VigilConfig, logger: Logger): Prom
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const { predictionsPerSecond, count, seed } = config.simulator;
-    logger.info({ predictionsPerSecond, count, seed, topics: config.topics }, 'publishing');
-    const totals = await runSimulation({ publisher, predictionsPerSecond, count, seed, flushOutcomes: true, signal: stopping.signal });
+    const { predictionsPerSecond, count, seed, scenario: scenarioName } = config.simulator;
+    logger.info({ predictionsPerSecond, count, seed, scenario: scenarioName, topics: config.topics }, 'publishing');
+    const totals = await runSimulation({ publisher, predictionsPerSecond, count, seed, scenario: scenario(scenarioName), flushOutcomes: true, signal: stopping.signal });
     process.stdout.write(`vigil simulate: published ${totals.predictions} predictions and ${totals.outcomes} outcomes\n`);
     return 0;
   } finally {

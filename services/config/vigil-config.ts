@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { StorageTarget } from '../adapters/clickhouse/storage-client.js';
 import { projectPath } from '../adapters/project/project-files.js';
+import { SCENARIO_NAMES, type ScenarioName } from '../simulator/scenarios.js';
 
 /**
  * Vigil's whole configuration, built and validated once at start-up from the environment and the
@@ -41,7 +42,8 @@ export interface VigilConfig {
   /** auto: text when stderr is a terminal, JSON lines otherwise. */
   logFormat: 'json' | 'text' | 'auto';
   /** seed undefined: a new one each run, so that a second run's events are not taken for replays. */
-  simulator: { predictionsPerSecond: number; count: number; seed: number | undefined };
+  /** scenario: the clinical drift scenario the simulator plays (see services/simulator/scenarios.ts). */
+  simulator: { predictionsPerSecond: number; count: number; seed: number | undefined; scenario: ScenarioName };
 }
 
 export class ConfigError extends Error {
@@ -178,6 +180,7 @@ export function loadConfig(env: Environment): VigilConfig {
       predictionsPerSecond: positiveNumber(env, 'VIGIL_SIMULATOR_RATE', 50),
       count: integer(env, 'VIGIL_SIMULATOR_COUNT', 100_000, 1, Number.MAX_SAFE_INTEGER),
       seed: env.VIGIL_SIMULATOR_SEED?.trim() ? integer(env, 'VIGIL_SIMULATOR_SEED', 0, 0, 2 ** 31 - 1) : undefined,
+      scenario: oneOf(env, 'VIGIL_SIMULATOR_SCENARIO', SCENARIO_NAMES, 'stable'),
     },
   };
 }

@@ -1,5 +1,6 @@
 import { TransportEventPublisher } from '../publisher/transport-event-publisher.js';
 import type { RunningTarget, SharedServices } from '../runtime/target-contract.js';
+import { scenario } from './scenarios.js';
 import { runSimulation } from './simulator.js';
 
 /** The simulator target: synthetic traffic of a sepsis-risk model, published like an inference service would. */
@@ -19,13 +20,14 @@ export async function startSimulatorTarget(shared: SharedServices): Promise<Runn
   };
   const stopping = new AbortController();
   let progress = { predictions: 0, outcomes: 0 };
-  const { predictionsPerSecond, count, seed } = config.simulator;
-  logger.info({ predictionsPerSecond, count, seed }, 'simulator publishing sepsis-risk traffic');
+  const { predictionsPerSecond, count, seed, scenario: scenarioName } = config.simulator;
+  logger.info({ predictionsPerSecond, count, seed, scenario: scenarioName }, 'simulator publishing sepsis-risk traffic');
   const run = runSimulation({
     publisher: counting,
     predictionsPerSecond,
     count,
     seed,
+    scenario: scenario(scenarioName),
     // A finite run ends with every outcome delivered, as the hospital's feed eventually would.
     flushOutcomes: true,
     signal: stopping.signal,

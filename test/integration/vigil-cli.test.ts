@@ -81,6 +81,7 @@ describe('the vigil binary', () => {
       [['simulate', '--count', '0'], "option '--count <number>' argument '0' is invalid. Expected a whole number from 1 to"],
       [['simulate', '--seed=1.5'], "option '--seed <number>' argument '1.5' is invalid. Expected a whole number."],
       [['sql', '--format=xml', 'SELECT 1'], "option '--format <format>' argument 'xml' is invalid. Allowed choices are table, json."],
+      [['simulate', '--scenario=meteor-strike'], "option '--scenario <name>' argument 'meteor-strike' is invalid. Allowed choices are stable, lab-unit-change, population-shift, prevalence-shift, missingness-spike, concept-drift, silent-site, label-delay, assay-change."],
       [['report', '--spec=a', '--reference=b', '--current=c', '--format=pdf'], "option '--format <format>' argument 'pdf' is invalid. Allowed choices are json, html."],
       [['report', '--spec=a', '--current=c'], "required option '--reference <file>' not specified"],
       [['sql'], "missing required argument 'query'"],

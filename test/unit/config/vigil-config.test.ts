@@ -43,6 +43,7 @@ describe('loadConfig', () => {
     [{ VIGIL_LOG_LEVEL: 'loud' }, 'VIGIL_LOG_LEVEL'],
     [{ VIGIL_SIMULATOR_RATE: '-5' }, 'VIGIL_SIMULATOR_RATE'],
     [{ VIGIL_INSTANCE_ID: 'collector 1' }, 'VIGIL_INSTANCE_ID'],
+    [{ VIGIL_SIMULATOR_SCENARIO: 'meteor-strike' }, 'VIGIL_SIMULATOR_SCENARIO'],
     [{ VIGIL_MODELS_DIR: 'models\nother' }, 'VIGIL_MODELS_DIR'],
   ])('names the bad variable in %j', (env, variable) => {
     expect(() => loadConfig(env)).toThrowError(ConfigError);
