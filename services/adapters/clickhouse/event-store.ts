@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { OutcomeEvent, PredictionEvent } from '../../core/events/event-types.js';
+import { clickhouseTime } from './clickhouse-time.js';
 
 /** Where a stored event came from: enough to find the exact Kafka record again. */
 export interface EventLineage {
@@ -49,9 +50,6 @@ export interface OutcomeRow {
   schema_id: number;
   ingested_at: string;
 }
-
-/** DateTime64(3) as unambiguous fractional Unix seconds. */
-const clickhouseTime = (epochMs: number): string => (epochMs / 1000).toFixed(3);
 
 export function toPredictionRow(event: PredictionEvent, lineage: EventLineage, ingestedAtMs: number): PredictionRow {
   const numeric: Record<string, number> = {};

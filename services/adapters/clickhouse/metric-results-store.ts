@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ResultKind, ResultRow, ResultStatus } from '../../core/metrics/result-row.js';
+import { clickhouseTime, epochMs } from './clickhouse-time.js';
 
 /** One evaluation of one window of one model: what was compared with what, by which code, when. */
 export interface WindowEvaluation {
@@ -24,9 +25,6 @@ export interface EvaluatedWindow {
   rows: ResultRow[];
 }
 
-/** DateTime64(3) as unambiguous fractional Unix seconds, as the event store writes it. */
-const clickhouseTime = (epochMs: number): string => (epochMs / 1000).toFixed(3);
-const epochMs = (value: string | number): number => (typeof value === 'number' ? value * 1000 : Date.parse(value.endsWith('Z') ? value : `${value.replace(' ', 'T')}Z`));
 const orNull = (value: string | number | null): number | null => (value === null ? null : Number(value));
 
 interface EvaluationRecord {

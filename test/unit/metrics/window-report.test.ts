@@ -1,16 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { datasetColumns, readModelDataset } from '../../../services/adapters/dataset/model-dataset.js';
-import { loadModelSpecFile } from '../../../services/adapters/dataset/model-spec-file.js';
+import { datasetColumns } from '../../../services/adapters/dataset/model-dataset.js';
 import type { Dataset } from '../../../services/adapters/dataset/dataset-file.js';
 import { datasetReport } from '../../../services/core/metrics/rows/dataset-report.js';
 import { windowReport } from '../../../services/core/metrics/rows/window-report.js';
 import type { ResultRow } from '../../../services/core/metrics/result-row.js';
 import { fitReferenceProfile, WindowSketch, type ReferenceProfile } from '../../../services/core/metrics/sketches/window-sketch.js';
 import { reportSettings, type ModelSpec } from '../../../services/core/model-spec/model-spec.js';
+import { datasetWindow, loadReportFixture } from '../../support/report-fixture.js';
 
-// The dataset test/oracles/report_oracle.py generated for `vigil report`: the sketches are held to
-// the exact report on data the project did not make.
-const fixture = (name: string): string => new URL(`../../fixtures/report/${name}`, import.meta.url).pathname;
+// The sketches are held to the exact report on data the project did not make (test/support/report-fixture.ts).
 
 let spec: ModelSpec;
 let reference: Dataset;
@@ -18,28 +16,12 @@ let current: Dataset;
 let profile: ReferenceProfile;
 
 beforeAll(async () => {
-  spec = await loadModelSpecFile(fixture('sepsis-risk.model.yaml'));
-  reference = await readModelDataset(fixture('reference.csv'), spec);
-  current = await readModelDataset(fixture('current.csv'), spec);
+  ({ spec, reference, current } = await loadReportFixture());
   profile = fitReferenceProfile(reportSettings(spec), datasetColumns(reference), reportSettings(spec));
 });
 
 /** Rows from..to of the current dataset, predictions and (when `withOutcomes`) their outcomes. */
-function windowOf(from: number, to: number, withOutcomes = true): WindowSketch {
-  const window = new WindowSketch(profile);
-  for (let row = from; row < to; row++) {
-    const features: Record<string, number | string | null> = {};
-    for (const [name, values] of current.numeric) features[name] = values[row] ?? null;
-    for (const [name, values] of current.categorical) features[name] = values[row] ?? null;
-    const score = current.scores[row]!;
-    window.addPrediction({ features, score });
-    if (withOutcomes) {
-      const segments = Object.fromEntries(spec.segments.map((segment) => [segment, current.categorical.get(segment)![row] ?? null]));
-      window.addOutcome({ score, label: current.labels![row] as 0 | 1, segments });
-    }
-  }
-  return window;
-}
+const windowOf = (from: number, to: number, withOutcomes = true): WindowSketch => datasetWindow(profile, spec, current, from, to, withOutcomes);
 
 function sketchedRows(window: WindowSketch): ResultRow[] {
   return windowReport({ window, ...reportSettings(spec) }).rows;
