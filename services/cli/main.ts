@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // Each command's module is loaded when it runs: `vigil sql` never loads Kafka, a collector never loads the simulator.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, EXTRA_TARGETS, SERVICE_TARGETS, loadConfig, parseTargets, type Target } from '../config/vigil-config.js';
 import { createLogger } from '../adapters/telemetry/logger.js';
-import { projectPath } from '../adapters/project/project-files.js';
+import { packageVersion } from '../adapters/project/project-files.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../simulator/scenarios.js';
 
 /** The exit code of a command line that names an unknown command or option, or gives an option a bad value. */
@@ -31,11 +30,6 @@ interface ReportOptions {
   current: string;
   format: 'json' | 'html';
   out?: string;
-}
-
-/** package.json is the one place the version is kept; projectPath finds it from the sources and from dist/ alike. */
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
 }
 
 function wholeNumberFrom(minimum: number, maximum: number): (raw: string) => number {

@@ -8,7 +8,7 @@ import { SCENARIO_NAMES, type ScenarioName } from '../simulator/scenarios.js';
  * command-line flags. Every error names the variable or flag at fault.
  */
 
-export const SERVICE_TARGETS = ['collector'] as const;
+export const SERVICE_TARGETS = ['collector', 'monitor'] as const;
 export const EXTRA_TARGETS = ['simulator'] as const;
 export type Target = (typeof SERVICE_TARGETS)[number] | (typeof EXTRA_TARGETS)[number];
 
@@ -44,6 +44,8 @@ export interface VigilConfig {
   /** seed undefined: a new one each run, so that a second run's events are not taken for replays. */
   /** scenario: the clinical drift scenario the simulator plays (see services/simulator/scenarios.ts). */
   simulator: { predictionsPerSecond: number; count: number; seed: number | undefined; scenario: ScenarioName };
+  /** How long the monitor waits after one pass over the models before the next. */
+  monitor: { intervalMs: number };
 }
 
 export class ConfigError extends Error {
@@ -182,6 +184,7 @@ export function loadConfig(env: Environment): VigilConfig {
       seed: env.VIGIL_SIMULATOR_SEED?.trim() ? integer(env, 'VIGIL_SIMULATOR_SEED', 0, 0, 2 ** 31 - 1) : undefined,
       scenario: oneOf(env, 'VIGIL_SIMULATOR_SCENARIO', SCENARIO_NAMES, 'stable'),
     },
+    monitor: { intervalMs: Math.round(positiveNumber(env, 'VIGIL_MONITOR_INTERVAL_SECONDS', 5) * 1000) },
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { EventStore } from '../adapters/clickhouse/event-store.js';
 import type { ReadinessCheck } from '../adapters/http/operational-server.js';
@@ -14,6 +15,8 @@ export interface SharedServices {
   transport(): RecordTransport;
   codec(): Promise<EventCodec>;
   eventStore(): Promise<EventStore>;
+  /** The migrated storage client, for targets that read what the collector stored. */
+  storage(): Promise<ClickHouseClient>;
 }
 
 /** A started target: what it adds to /readyz, a one-line status, and how to stop it. */

@@ -43,7 +43,7 @@ describe('the vigil binary', () => {
     const usages: Record<string, { usage: string; options: string[] }> = {
       '': { usage: 'Usage: vigil [options] [command]', options: ['--version', 'run', 'sql', 'simulate', 'report', 'models', 'help'] },
       models: { usage: 'Usage: vigil models [options] [command]', options: ['check [dir]'] },
-      run: { usage: 'Usage: vigil run [options]', options: ['--target <targets>', 'all, collector, simulator', '(default: all)'] },
+      run: { usage: 'Usage: vigil run [options]', options: ['--target <targets>', 'all, collector, monitor,', '(default: all)'] },
       sql: { usage: 'Usage: vigil sql [options] <query>', options: ['--format <format>', '"table", "json"'] },
       simulate: { usage: 'Usage: vigil simulate [options]', options: ['--rate <per-second>', '--count <number>', '--seed <number>'] },
       report: { usage: 'Usage: vigil report [options]', options: ['--spec <file>', '--reference <file>', '--current <file>', '"json", "html"', '--out <file>'] },

@@ -22,3 +22,8 @@ function findProjectRoot(): string {
 export const projectRoot = findProjectRoot();
 
 export const projectPath = (...segments: string[]): string => join(projectRoot, ...segments);
+
+/** package.json is the one place the version is kept; found from the sources and from dist/ alike. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
+}

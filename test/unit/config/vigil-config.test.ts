@@ -65,7 +65,7 @@ describe('loadConfig', () => {
 
 describe('parseTargets', () => {
   it('expands all and keeps extra targets', () => {
-    expect(parseTargets('all,simulator')).toEqual(['collector', 'simulator']);
+    expect(parseTargets('all,simulator')).toEqual(['collector', 'monitor', 'simulator']);
     expect(parseTargets('collector')).toEqual(['collector']);
   });
 

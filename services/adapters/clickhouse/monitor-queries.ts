@@ -1,0 +1,148 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { ReferenceColumns, WindowShape } from '../../core/metrics/sketches/window-sketch.js';
+import type { ProductionRange } from '../../core/monitoring/window-plan.js';
+
+/**
+ * The monitor's reads of the raw tables and of its own results: cheap summaries that say which
+ * windows need an evaluation, and the baseline's predictions as columns. Reads are FINAL through
+ * the client's `final = 1`, so a replayed event changes no summary.
+ */
+
+/** The baseline's predictions are read in cityHash64(event_id) order and cut here: a deterministic sample, so memory stays bounded and a re-fit reads the same rows. */
+export const BASELINE_ROW_CAP = 200_000;
+
+/** What changes when a window's content changes: its predictions, the outcomes joined to them, and when the last of either was stored. */
+export interface WindowSummary {
+  windowStart: number;
+  signature: string;
+}
+
+type Count = number | string;
+
+const windowStartExpression = (column: string): string => `intDiv(toUnixTimestamp64Milli(${column}), {size:Int64}) * {size:Int64}`;
+
+export class MonitorQueries {
+  constructor(
+    private readonly client: ClickHouseClient,
+    readonly database: string,
+  ) {}
+
+  private async rows<Row>(query: string, parameters: Record<string, unknown>): Promise<Row[]> {
+    return (await this.client.query({ query, query_params: parameters, format: 'JSONEachRow' })).json<Row>();
+  }
+
+  /** The model's event-time watermark: the latest occurred_at of its stored predictions, or null when it has none. */
+  async watermark(modelId: string): Promise<number | null> {
+    const [row] = await this.rows<{ predictions: Count; latest: Count }>(
+      `SELECT count() AS predictions, toUnixTimestamp64Milli(max(occurred_at)) AS latest FROM ${this.database}.predictions WHERE model_id = {model:String}`,
+      { model: modelId },
+    );
+    return row === undefined || Number(row.predictions) === 0 ? null : Number(row.latest);
+  }
+
+  /** Starts of the windows that hold predictions and were never evaluated, newest first. */
+  async unevaluatedWindows(modelId: string, sizeMs: number, windowSize: string): Promise<number[]> {
+    const rows = await this.rows<{ window_start: Count }>(
+      `SELECT DISTINCT ${windowStartExpression('occurred_at')} AS window_start
+       FROM ${this.database}.predictions
+       WHERE model_id = {model:String}
+         AND window_start NOT IN (
+           SELECT toUnixTimestamp64Milli(window_start) FROM ${this.database}.window_evaluations
+           WHERE model_id = {model:String} AND window_size = {windowSize:String})
+       ORDER BY window_start DESC`,
+      { model: modelId, size: sizeMs, windowSize },
+    );
+    return rows.map((row) => Number(row.window_start));
+  }
+
+  /** Starts of the windows whose latest evaluation is provisional although they end by `finalEnd`, newest first. */
+  async windowsDueFinal(modelId: string, windowSize: string, finalEnd: number): Promise<number[]> {
+    const rows = await this.rows<{ window_start: Count }>(
+      `SELECT toUnixTimestamp64Milli(window_start) AS window_start
+       FROM ${this.database}.window_evaluations
+       WHERE model_id = {model:String} AND window_size = {windowSize:String}
+       GROUP BY window_start
+       HAVING argMax(window_state, (evaluated_at, evaluation_id)) = 'provisional' AND max(window_end) <= fromUnixTimestamp64Milli({finalEnd:Int64}, 'UTC')
+       ORDER BY window_start DESC`,
+      { model: modelId, windowSize, finalEnd },
+    );
+    return rows.map((row) => Number(row.window_start));
+  }
+
+  /**
+   * The summary of every window of the model from `from` on (a window start): predictions by their
+   * occurred_at, outcomes by the window of their prediction, as WindowCells places them.
+   */
+  async windowSummaries(modelId: string, sizeMs: number, from: number): Promise<WindowSummary[]> {
+    const rows = await this.rows<{ window_start: Count; predictions: Count; predictions_stored: Count; outcomes: Count; outcomes_stored: Count }>(
+      `WITH recent AS (
+         SELECT prediction_id, occurred_at, ingested_at FROM ${this.database}.predictions
+         WHERE model_id = {model:String} AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+       )
+       SELECT predicted.window_start AS window_start, predictions, predictions_stored, outcomes, outcomes_stored
+       FROM (
+         SELECT ${windowStartExpression('occurred_at')} AS window_start, count() AS predictions, toUnixTimestamp64Milli(max(ingested_at)) AS predictions_stored
+         FROM recent GROUP BY window_start
+       ) AS predicted
+       LEFT JOIN (
+         SELECT ${windowStartExpression('prediction.occurred_at')} AS window_start, count() AS outcomes, toUnixTimestamp64Milli(max(outcome.ingested_at)) AS outcomes_stored
+         FROM ${this.database}.outcomes AS outcome
+         INNER JOIN recent AS prediction ON outcome.prediction_id = prediction.prediction_id
+         WHERE outcome.model_id = {model:String} AND outcome.observed_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+         GROUP BY window_start
+       ) AS observed ON predicted.window_start = observed.window_start`,
+      { model: modelId, size: sizeMs, from },
+    );
+    return rows.map((row) => ({
+      windowStart: Number(row.window_start),
+      signature: `${row.predictions}:${row.predictions_stored}:${row.outcomes}:${row.outcomes_stored}`,
+    }));
+  }
+
+  /**
+   * The predictions of a production range as reference columns, at most BASELINE_ROW_CAP of them
+   * (the first by cityHash64(event_id)). A prediction that WindowCells would refuse (a numeric
+   * feature sent as text or boolean, a categorical one sent as a number, a score outside [0, 1]) is
+   * left out here too; a boolean categorical value is the category "true" or "false".
+   */
+  async baselineColumns(modelId: string, shape: WindowShape, range: ProductionRange): Promise<{ rowCount: number; columns: ReferenceColumns }> {
+    const numericFeatures = shape.features.flatMap((feature) => (feature.type === 'numeric' ? [feature.name] : []));
+    const categoricalFeatures = shape.features.flatMap((feature) => (feature.type === 'categorical' ? [feature.name] : []));
+    const result = await this.client.query({
+      query: `
+        SELECT
+          arrayMap(name -> if(mapContains(features_numeric, name), toNullable(features_numeric[name]), NULL), {numericFeatures:Array(String)}) AS numeric,
+          arrayMap(
+            name -> if(mapContains(features_text, name), toNullable(features_text[name]),
+                    if(mapContains(features_boolean, name), toNullable(toString(features_boolean[name])), NULL)),
+            {categoricalFeatures:Array(String)}) AS categorical,
+          score
+        FROM ${this.database}.predictions
+        WHERE model_id = {model:String}
+          AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+          AND score >= 0 AND score <= 1
+          AND NOT arrayExists(name -> mapContains(features_text, name) OR mapContains(features_boolean, name), {numericFeatures:Array(String)})
+          AND NOT arrayExists(name -> mapContains(features_numeric, name), {categoricalFeatures:Array(String)})
+        ORDER BY cityHash64(event_id), event_id
+        LIMIT {cap:UInt32}`,
+      query_params: { model: modelId, from: range.from, to: range.to, numericFeatures, categoricalFeatures, cap: BASELINE_ROW_CAP },
+      format: 'JSONCompactEachRow',
+    });
+    const rows = await result.json<[(number | null)[], (string | null)[], number]>();
+    const numeric = new Map(numericFeatures.map((name, index) => [name, rows.map((row) => row[0][index] ?? null)]));
+    const categorical = new Map(categoricalFeatures.map((name, index) => [name, rows.map((row) => row[1][index] ?? null)]));
+    const column = <T>(columns: Map<string, T>, name: string): T => {
+      const values = columns.get(name);
+      if (values === undefined) throw new Error(`column ${name} was not read`);
+      return values;
+    };
+    return {
+      rowCount: rows.length,
+      columns: {
+        numeric: (name) => column(numeric, name),
+        categorical: (name) => column(categorical, name),
+        scores: Float64Array.from(rows, (row) => row[2]),
+      },
+    };
+  }
+}

@@ -1,0 +1,67 @@
+import { dirname, resolve } from 'node:path';
+import { reportSettings, type ModelSpec } from '../core/model-spec/model-spec.js';
+import { fitReferenceProfile, type ReferenceColumns, type ReferenceProfile } from '../core/metrics/sketches/window-sketch.js';
+import { sha256Hex } from '../core/baseline/baseline-version.js';
+import { trailingBaselineRange, type ProductionRange } from '../core/monitoring/window-plan.js';
+import { BASELINE_ROW_CAP, type MonitorQueries } from '../adapters/clickhouse/monitor-queries.js';
+import { datasetColumns, readModelDataset } from '../adapters/dataset/model-dataset.js';
+
+/** A fitted baseline and what results record of it. */
+export interface FittedBaseline {
+  profile: ReferenceProfile;
+  /** Predictions (or dataset rows) it was fitted on, after the cap. */
+  rowCount: number;
+  /** sha256 of its description and row count, until baselines are stored with versions of their own. */
+  version: string;
+}
+
+/** Baselines kept fitted; a day of windows of every size shares one trailing baseline, so a few cover a pass. */
+const CACHED_BASELINES = 16;
+
+/**
+ * Fits each window's baseline as its spec says, once: a trailing baseline per day, a fixed
+ * production range or a reference file once per spec. A production range that ends after the
+ * model's watermark is still filling, so it is fitted again each time rather than cached.
+ */
+export class BaselineFitter {
+  private readonly cache = new Map<string, FittedBaseline>();
+
+  constructor(private readonly queries: MonitorQueries) {}
+
+  async baselineFor(spec: ModelSpec, specFile: string, specHash: string, windowStart: number, watermark: number): Promise<FittedBaseline> {
+    const baseline = spec.monitoring.baseline;
+    if (baseline.kind === 'reference') {
+      const file = resolve(dirname(specFile), baseline.file);
+      return this.cached(`reference\u0000${specHash}\u0000${file}`, true, async () => {
+        const dataset = await readModelDataset(file, spec, { labelOptional: true });
+        return this.fitted(spec, datasetColumns(dataset), dataset.rowCount, `reference file ${baseline.file}`);
+      });
+    }
+    const range: ProductionRange = baseline.kind === 'production' ? { from: baseline.from, to: baseline.to } : trailingBaselineRange(windowStart, baseline.lengthMs, baseline.offsetMs);
+    return this.cached(`${baseline.kind}\u0000${specHash}\u0000${range.from}\u0000${range.to}`, range.to <= watermark, async () => {
+      const { rowCount, columns } = await this.queries.baselineColumns(spec.modelId, reportSettings(spec), range);
+      const description = `predictions of ${spec.modelId} from ${new Date(range.from).toISOString()} to ${new Date(range.to).toISOString()}, at most ${BASELINE_ROW_CAP} by cityHash64(event_id)`;
+      return this.fitted(spec, columns, rowCount, description);
+    });
+  }
+
+  private fitted(spec: ModelSpec, columns: ReferenceColumns, rowCount: number, description: string): FittedBaseline {
+    const settings = reportSettings(spec);
+    return { profile: fitReferenceProfile(settings, columns, settings), rowCount, version: sha256Hex(`${description}\n${rowCount}`) };
+  }
+
+  private async cached(key: string, cacheable: boolean, fit: () => Promise<FittedBaseline>): Promise<FittedBaseline> {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      // Re-inserted so that the map's order is least recently used first.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const fitted = await fit();
+    if (!cacheable) return fitted;
+    this.cache.set(key, fitted);
+    if (this.cache.size > CACHED_BASELINES) this.cache.delete(this.cache.keys().next().value!);
+    return fitted;
+  }
+}

@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from 'pino';
+import { clickhouseErrorIdentity } from '../adapters/clickhouse/storage-errors.js';
+import { MetricResultsStore } from '../adapters/clickhouse/metric-results-store.js';
+import { MonitorQueries } from '../adapters/clickhouse/monitor-queries.js';
+import { readWindowCells } from '../adapters/clickhouse/window-cells.js';
+import { checkModelsFolder } from '../adapters/model-spec/models-folder.js';
+import type { LatestWindow, MonitorMetrics } from '../adapters/telemetry/monitor-metrics.js';
+import type { ResultRow } from '../core/metrics/result-row.js';
+import { windowReport } from '../core/metrics/rows/window-report.js';
+import { WindowSketch } from '../core/metrics/sketches/window-sketch.js';
+import { reportSettings, type ModelSpec } from '../core/model-spec/model-spec.js';
+import { poolRareGroups, specHash, tooSmallRow, windowStartOf, windowState } from '../core/monitoring/window-plan.js';
+import { formatDuration } from '../core/time/duration.js';
+import { BaselineFitter } from './baseline-fitter.js';
+
+export interface MonitorOptions {
+  client: ClickHouseClient;
+  database: string;
+  modelsDirectory: string;
+  logger: Logger;
+  metrics: MonitorMetrics;
+  vigilVersion: string;
+  /** Wall clock for evaluated_at and the last-success gauge; injected by tests. */
+  now?: () => number;
+  /** Windows evaluated per model and size in one pass, newest first, so that a long history is worked through over several passes. */
+  maximumEvaluationsPerPass?: number;
+}
+
+export interface PassReport {
+  evaluated: number;
+  failed: number;
+}
+
+interface ModelEntry {
+  file: string;
+  spec: ModelSpec;
+  hash: string;
+}
+
+const DEFAULT_MAXIMUM_EVALUATIONS_PER_PASS = 50;
+
+/**
+ * Evaluates the windows of every model of the models folder that need it. A window needs an
+ * evaluation when it holds predictions and was never evaluated, when its content changed since its
+ * last evaluation (compared through a summary ClickHouse computes for the windows still within the
+ * label horizon), and once more when it becomes final. Summaries are kept in memory, so after a
+ * restart each window within the label horizon is evaluated once again. A failure is logged,
+ * counted and retried at the next pass; it never stops the monitor.
+ */
+export class Monitor {
+  private readonly queries: MonitorQueries;
+  private readonly results: MetricResultsStore;
+  private readonly baselines: BaselineFitter;
+  private readonly now: () => number;
+  private readonly maximumEvaluationsPerPass: number;
+  /** Summary of each open window at its last evaluation, by model, size and start. */
+  private readonly evaluatedSignatures = new Map<string, string>();
+  private readonly latestWindows = new Map<string, LatestWindow & { windowStart: number }>();
+  /** Failure kinds logged since the last clean pass: one line per kind, not one per window. */
+  private readonly loggedFailures = new Set<string>();
+  private models: ModelEntry[] = [];
+  private lastProblems = '';
+  lastPassSucceeded = true;
+
+  constructor(private readonly options: MonitorOptions) {
+    this.queries = new MonitorQueries(options.client, options.database);
+    this.results = new MetricResultsStore(options.client, options.database);
+    this.baselines = new BaselineFitter(this.queries);
+    this.now = options.now ?? Date.now;
+    this.maximumEvaluationsPerPass = options.maximumEvaluationsPerPass ?? DEFAULT_MAXIMUM_EVALUATIONS_PER_PASS;
+  }
+
+  /** One pass over every model and window size; never throws. `signal` stops it between windows. */
+  async runPass(signal?: AbortSignal): Promise<PassReport> {
+    const report: PassReport = { evaluated: 0, failed: 0 };
+    const folderClean = await this.readModels();
+    for (const model of this.models) {
+      if (signal?.aborted) break;
+      let watermark: number | null;
+      try {
+        watermark = await this.queries.watermark(model.spec.modelId);
+      } catch (error) {
+        this.failed(model.spec.modelId, null, 'watermark', error);
+        report.failed += 1;
+        continue;
+      }
+      if (watermark === null) continue;
+      for (const sizeMs of model.spec.monitoring.windowSizesMs) {
+        if (signal?.aborted) break;
+        const outcome = await this.evaluateSize(model, sizeMs, watermark, signal);
+        report.evaluated += outcome.evaluated;
+        report.failed += outcome.failed;
+      }
+    }
+    this.lastPassSucceeded = folderClean && report.failed === 0;
+    if (this.lastPassSucceeded) {
+      this.options.metrics.lastSuccess.set(this.now() / 1000);
+      this.loggedFailures.clear();
+    }
+    return report;
+  }
+
+  /** Per model, its latest 1h window: predictions, label coverage, AUROC (or its estimate) and rows in warn or alert. */
+  status(): string {
+    if (this.models.length === 0) return 'monitor: no model';
+    return this.models
+      .map(({ spec }) => {
+        const latest = this.latestWindows.get(windowKey(spec.modelId, '1h'));
+        if (latest === undefined) return `monitor ${spec.modelId}: no 1h window evaluated yet`;
+        const { predictions, outcomes } = latest.accounting;
+        const coverage = predictions > 0 ? `${Math.round((100 * outcomes) / predictions)}%` : 'n/a';
+        const row = (metric: string): ResultRow | undefined => latest.rows.find((candidate) => candidate.metric === metric && candidate.segment === null && candidate.value !== null);
+        const measured = row('auroc');
+        const estimated = row('cbpe_auroc');
+        const auroc = measured !== undefined ? `auroc=${measured.value!.toFixed(3)}` : estimated !== undefined ? `auroc=${estimated.value!.toFixed(3)} est.` : 'auroc=n/a';
+        const count = (status: ResultRow['status']): number => latest.rows.filter((candidate) => candidate.status === status).length;
+        return `monitor ${spec.modelId} 1h predictions=${predictions} coverage=${coverage} ${auroc} warn=${count('warn')} alert=${count('alert')}`;
+      })
+      .join(' | ');
+  }
+
+  private async readModels(): Promise<boolean> {
+    const { models, problems } = await checkModelsFolder(this.options.modelsDirectory);
+    this.models = models.map(({ file, spec }) => ({ file, spec, hash: specHash(spec) }));
+    const described = problems.map((problem) => `${problem.file}: ${problem.problem}`).join('\n');
+    if (described !== this.lastProblems && problems.length > 0) {
+      // Specification problems name files and keys, never event content.
+      this.options.logger.error({ problems: problems.length, models: models.length, details: described }, 'models folder has problems; only its valid specifications are monitored');
+    }
+    this.lastProblems = described;
+    return problems.length === 0;
+  }
+
+  private async evaluateSize(model: ModelEntry, sizeMs: number, watermark: number, signal: AbortSignal | undefined): Promise<PassReport> {
+    const { spec } = model;
+    const windowSize = formatDuration(sizeMs);
+    const horizon = spec.monitoring.labelHorizonMs;
+    // A window is open (provisional) while its end is after this; see windowState.
+    const finalEnd = watermark - horizon;
+    const openFrom = windowStartOf(finalEnd - sizeMs, sizeMs) + sizeMs;
+    const candidates = new Map<number, string | null>();
+    try {
+      const [summaries, unevaluated, dueFinal] = await Promise.all([
+        this.queries.windowSummaries(spec.modelId, sizeMs, openFrom),
+        this.queries.unevaluatedWindows(spec.modelId, sizeMs, windowSize),
+        this.queries.windowsDueFinal(spec.modelId, windowSize, finalEnd),
+      ]);
+      for (const start of [...unevaluated, ...dueFinal]) candidates.set(start, null);
+      for (const { windowStart, signature } of summaries) {
+        if (this.evaluatedSignatures.get(windowKey(spec.modelId, windowSize, windowStart)) !== signature || candidates.has(windowStart)) candidates.set(windowStart, signature);
+      }
+    } catch (error) {
+      this.failed(spec.modelId, windowSize, 'planning', error);
+      return { evaluated: 0, failed: 1 };
+    }
+    for (const key of this.evaluatedSignatures.keys()) {
+      const [modelId, size, start] = key.split('\u0000');
+      if (modelId === spec.modelId && size === windowSize && Number(start) < openFrom) this.evaluatedSignatures.delete(key);
+    }
+
+    const report: PassReport = { evaluated: 0, failed: 0 };
+    const starts = [...candidates.keys()].sort((left, right) => right - left).slice(0, this.maximumEvaluationsPerPass);
+    for (const windowStart of starts) {
+      if (signal?.aborted) break;
+      const began = performance.now();
+      const labels = { model: spec.modelId, window: windowSize };
+      try {
+        await this.evaluateWindow(model, windowSize, windowStart, sizeMs, watermark);
+        const signature = candidates.get(windowStart);
+        if (signature !== null && signature !== undefined) this.evaluatedSignatures.set(windowKey(spec.modelId, windowSize, windowStart), signature);
+        this.options.metrics.evaluations.inc(labels);
+        this.options.metrics.evaluationSeconds.observe((performance.now() - began) / 1000);
+        report.evaluated += 1;
+      } catch (error) {
+        this.options.metrics.evaluationFailures.inc(labels);
+        this.failed(spec.modelId, windowSize, 'evaluation', error);
+        report.failed += 1;
+      }
+    }
+    return report;
+  }
+
+  private async evaluateWindow(model: ModelEntry, windowSize: string, windowStart: number, sizeMs: number, watermark: number): Promise<void> {
+    const { spec } = model;
+    const windowEnd = windowStart + sizeMs;
+    const baseline = await this.baselines.baselineFor(spec, model.file, model.hash, windowStart, watermark);
+    const cells = await readWindowCells(this.options.client, this.options.database, baseline.profile, { modelId: spec.modelId, start: windowStart, end: windowEnd });
+    const needed = spec.monitoring.minimumWindowSize;
+    const { predictions } = cells.accounting;
+    let rows: ResultRow[];
+    if (baseline.rowCount < needed) rows = [tooSmallRow({ side: 'baseline', predictions, needed, baselinePredictions: baseline.rowCount })];
+    else if (predictions < needed) rows = [tooSmallRow({ side: 'window', predictions, needed, baselinePredictions: baseline.rowCount })];
+    else {
+      const window = WindowSketch.fromJSON(baseline.profile, cells.sketch);
+      poolRareGroups(window, spec.monitoring.maximumGroupsPerSegment);
+      rows = windowReport({ window, ...reportSettings(spec) }).rows;
+    }
+    await this.results.record(
+      {
+        evaluationId: randomUUID(),
+        modelId: spec.modelId,
+        modelVersion: spec.modelVersion,
+        windowSize,
+        windowStart,
+        windowEnd,
+        state: windowState(windowEnd, watermark, spec.monitoring.labelHorizonMs),
+        baselineVersion: baseline.version,
+        specHash: model.hash,
+        vigilVersion: this.options.vigilVersion,
+        evaluatedAt: this.now(),
+      },
+      rows,
+    );
+    const key = windowKey(spec.modelId, windowSize);
+    const latest = this.latestWindows.get(key);
+    if (latest === undefined || windowStart >= latest.windowStart) {
+      const shown = { modelId: spec.modelId, windowSize, windowStart, windowEnd, accounting: cells.accounting, rows };
+      this.latestWindows.set(key, shown);
+      this.options.metrics.showLatest(shown);
+    }
+  }
+
+  /** Logs a failure once per kind until a pass succeeds: its stage and error type, never its message, which may quote event content. */
+  private failed(modelId: string, windowSize: string | null, stage: string, error: unknown): void {
+    const identity = clickhouseErrorIdentity(error);
+    const failure = identity !== null ? `clickhouse ${identity.type} ${identity.code}` : error instanceof Error ? error.name : typeof error;
+    const kind = `${stage}\u0000${failure}`;
+    if (this.loggedFailures.has(kind)) return;
+    this.loggedFailures.add(kind);
+    this.options.logger.error({ model: modelId, window: windowSize, stage, failure }, 'monitor evaluation failed; retrying at the next pass');
+  }
+}
+
+const windowKey = (modelId: string, windowSize: string, windowStart?: number): string =>
+  windowStart === undefined ? `${modelId}\u0000${windowSize}` : `${modelId}\u0000${windowSize}\u0000${windowStart}`;
