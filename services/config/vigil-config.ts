@@ -179,7 +179,7 @@ export function loadConfig(env: Environment): VigilConfig {
     logLevel: oneOf(env, 'VIGIL_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'info'),
     logFormat: oneOf(env, 'VIGIL_LOG_FORMAT', ['json', 'text', 'auto'] as const, 'auto'),
     simulator: {
-      predictionsPerSecond: positiveNumber(env, 'VIGIL_SIMULATOR_RATE', 50),
+      predictionsPerSecond: positiveNumber(env, 'VIGIL_SIMULATOR_RATE', 200),
       count: integer(env, 'VIGIL_SIMULATOR_COUNT', 100_000, 1, Number.MAX_SAFE_INTEGER),
       seed: env.VIGIL_SIMULATOR_SEED?.trim() ? integer(env, 'VIGIL_SIMULATOR_SEED', 0, 0, 2 ** 31 - 1) : undefined,
       scenario: oneOf(env, 'VIGIL_SIMULATOR_SCENARIO', SCENARIO_NAMES, 'stable'),
