@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { reportSettings, type ModelSpec } from '../core/model-spec/model-spec.js';
 import { fitReferenceProfile, type ReferenceColumns, type ReferenceProfile } from '../core/metrics/sketches/window-sketch.js';
-import { sha256Hex } from '../core/baseline/baseline-version.js';
+import { baselineVersion, sha256Hex } from '../core/baseline/baseline-version.js';
+import type { BaselineStore } from '../adapters/clickhouse/baseline-store.js';
 import { trailingBaselineRange, type ProductionRange } from '../core/monitoring/window-plan.js';
 import { BASELINE_ROW_CAP, type MonitorQueries } from '../adapters/clickhouse/monitor-queries.js';
 import { datasetColumns, readModelDataset } from '../adapters/dataset/model-dataset.js';
@@ -11,7 +13,7 @@ export interface FittedBaseline {
   profile: ReferenceProfile;
   /** Predictions (or dataset rows) it was fitted on, after the cap. */
   rowCount: number;
-  /** sha256 of its description and row count, until baselines are stored with versions of their own. */
+  /** baselineVersion(): a content hash of the profile's shape and settings and of the reference data. */
   version: string;
 }
 
@@ -21,33 +23,44 @@ const CACHED_BASELINES = 16;
 /**
  * Fits each window's baseline as its spec says, once: a trailing baseline per day, a fixed
  * production range or a reference file once per spec. A production range that ends after the
- * model's watermark is still filling, so it is fitted again each time rather than cached.
+ * model's watermark is still filling, so it is fitted again each time rather than cached. Every
+ * baseline a window is compared with is saved under its version (a content hash), so that the
+ * profile behind any result can be read back: a new reference gives a new version, never an
+ * overwrite, and saving a version again keeps one row.
  */
 export class BaselineFitter {
   private readonly cache = new Map<string, FittedBaseline>();
 
-  constructor(private readonly queries: MonitorQueries) {}
+  constructor(
+    private readonly queries: MonitorQueries,
+    private readonly store: BaselineStore,
+    private readonly now: () => number,
+  ) {}
 
   async baselineFor(spec: ModelSpec, specFile: string, specHash: string, windowStart: number, watermark: number): Promise<FittedBaseline> {
     const baseline = spec.monitoring.baseline;
     if (baseline.kind === 'reference') {
       const file = resolve(dirname(specFile), baseline.file);
       return this.cached(`reference\u0000${specHash}\u0000${file}`, true, async () => {
+        const digest = sha256Hex(await readFile(file));
         const dataset = await readModelDataset(file, spec, { labelOptional: true });
-        return this.fitted(spec, datasetColumns(dataset), dataset.rowCount, `reference file ${baseline.file}`);
+        return this.fitted(spec, specHash, datasetColumns(dataset), dataset.rowCount, digest, `file ${baseline.file} sha256:${digest}`);
       });
     }
     const range: ProductionRange = baseline.kind === 'production' ? { from: baseline.from, to: baseline.to } : trailingBaselineRange(windowStart, baseline.lengthMs, baseline.offsetMs);
     return this.cached(`${baseline.kind}\u0000${specHash}\u0000${range.from}\u0000${range.to}`, range.to <= watermark, async () => {
-      const { rowCount, columns } = await this.queries.baselineColumns(spec.modelId, reportSettings(spec), range);
-      const description = `predictions of ${spec.modelId} from ${new Date(range.from).toISOString()} to ${new Date(range.to).toISOString()}, at most ${BASELINE_ROW_CAP} by cityHash64(event_id)`;
-      return this.fitted(spec, columns, rowCount, description);
+      const { rowCount, columns, digest } = await this.queries.baselineColumns(spec.modelId, reportSettings(spec), range);
+      const description = `production ${new Date(range.from).toISOString()}..${new Date(range.to).toISOString()}, at most ${BASELINE_ROW_CAP} predictions by cityHash64(event_id)`;
+      return this.fitted(spec, specHash, columns, rowCount, digest, description);
     });
   }
 
-  private fitted(spec: ModelSpec, columns: ReferenceColumns, rowCount: number, description: string): FittedBaseline {
+  private async fitted(spec: ModelSpec, specHash: string, columns: ReferenceColumns, rowCount: number, referenceDigest: string, reference: string): Promise<FittedBaseline> {
     const settings = reportSettings(spec);
-    return { profile: fitReferenceProfile(settings, columns, settings), rowCount, version: sha256Hex(`${description}\n${rowCount}`) };
+    const profile = fitReferenceProfile(settings, columns, settings);
+    const version = baselineVersion({ shape: settings, binCount: settings.binCount, referenceDigest });
+    await this.store.save({ modelId: spec.modelId, baselineVersion: version, specHash, fittedAt: this.now(), reference, profile });
+    return { profile, rowCount, version };
   }
 
   private async cached(key: string, cacheable: boolean, fit: () => Promise<FittedBaseline>): Promise<FittedBaseline> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { clickhouseErrorIdentity } from '../adapters/clickhouse/storage-errors.js';
+import { BaselineStore } from '../adapters/clickhouse/baseline-store.js';
 import { MetricResultsStore } from '../adapters/clickhouse/metric-results-store.js';
 import { MonitorQueries } from '../adapters/clickhouse/monitor-queries.js';
 import { readWindowCells } from '../adapters/clickhouse/window-cells.js';
@@ -67,8 +68,8 @@ export class Monitor {
   constructor(private readonly options: MonitorOptions) {
     this.queries = new MonitorQueries(options.client, options.database);
     this.results = new MetricResultsStore(options.client, options.database);
-    this.baselines = new BaselineFitter(this.queries);
     this.now = options.now ?? Date.now;
+    this.baselines = new BaselineFitter(this.queries, new BaselineStore(options.client, options.database), this.now);
     this.maximumEvaluationsPerPass = options.maximumEvaluationsPerPass ?? DEFAULT_MAXIMUM_EVALUATIONS_PER_PASS;
   }
 

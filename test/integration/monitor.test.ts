@@ -13,6 +13,7 @@ import { Monitor } from '../../services/monitor/monitor.js';
 import { scenario as scenarioNamed, type ScenarioName } from '../../services/simulator/scenarios.js';
 import { trafficSchedule, type ScheduledEvent } from '../../services/simulator/traffic-schedule.js';
 import { openTestStorage, quietLogger, type StorageHarness } from '../support/pipeline-harness.js';
+import { BaselineStore } from '../../services/adapters/clickhouse/baseline-store.js';
 
 // Simulated sepsis-risk traffic at 200 predictions per simulated hour from a fixed midnight, stored
 // through the collector's row mapping, and monitor passes driven by hand with an injected clock.
@@ -111,6 +112,13 @@ describe('the monitor on embedded ClickHouse', () => {
       else expect(rows.length).toBeGreaterThan(100);
     }
     expect(hourly.filter((window) => window.evaluation.state === 'final')).toHaveLength(11);
+    // Every baseline a window names is stored under that version, and reads back.
+    const baselines = new BaselineStore(storage.client, storage.target.database);
+    const named = new Set(hourly.map((window) => window.evaluation.baselineVersion));
+    expect(new Set((await baselines.versions(MODEL)).map((baseline) => baseline.baselineVersion))).toEqual(named);
+    for (const version of named) expect(await baselines.load(MODEL, version)).not.toBeNull();
+    // Trailing baselines are per day: windows of one day share one, another day has another.
+    expect(named.size).toBe(2);
 
     clock.now += 5_000;
     expect(await monitor.runPass()).toEqual({ evaluated: 0, failed: 0 });

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ReferenceColumns, WindowShape } from '../../core/metrics/sketches/window-sketch.js';
 import type { ProductionRange } from '../../core/monitoring/window-plan.js';
+import { ReferenceDigest, type ReferenceValue } from '../../core/baseline/baseline-version.js';
 
 /**
  * The monitor's reads of the raw tables and of its own results: cheap summaries that say which
@@ -105,7 +106,8 @@ export class MonitorQueries {
    * feature sent as text or boolean, a categorical one sent as a number, a score outside [0, 1]) is
    * left out here too; a boolean categorical value is the category "true" or "false".
    */
-  async baselineColumns(modelId: string, shape: WindowShape, range: ProductionRange): Promise<{ rowCount: number; columns: ReferenceColumns }> {
+  /** The baseline's columns and the digest of its rows, taken in the order read (a unique, defined order). */
+  async baselineColumns(modelId: string, shape: WindowShape, range: ProductionRange): Promise<{ rowCount: number; columns: ReferenceColumns; digest: string }> {
     const numericFeatures = shape.features.flatMap((feature) => (feature.type === 'numeric' ? [feature.name] : []));
     const categoricalFeatures = shape.features.flatMap((feature) => (feature.type === 'categorical' ? [feature.name] : []));
     const result = await this.client.query({
@@ -129,6 +131,13 @@ export class MonitorQueries {
       format: 'JSONCompactEachRow',
     });
     const rows = await result.json<[(number | null)[], (string | null)[], number]>();
+    const digest = new ReferenceDigest([...numericFeatures, ...categoricalFeatures, shape.scoreColumn]);
+    for (const [numericValues, categoricalValues, score] of rows) {
+      const row: Record<string, ReferenceValue> = { [shape.scoreColumn]: score };
+      numericFeatures.forEach((name, index) => (row[name] = numericValues[index] ?? null));
+      categoricalFeatures.forEach((name, index) => (row[name] = categoricalValues[index] ?? null));
+      digest.add(row);
+    }
     const numeric = new Map(numericFeatures.map((name, index) => [name, rows.map((row) => row[0][index] ?? null)]));
     const categorical = new Map(categoricalFeatures.map((name, index) => [name, rows.map((row) => row[1][index] ?? null)]));
     const column = <T>(columns: Map<string, T>, name: string): T => {
@@ -138,6 +147,7 @@ export class MonitorQueries {
     };
     return {
       rowCount: rows.length,
+      digest: digest.digest(),
       columns: {
         numeric: (name) => column(numeric, name),
         categorical: (name) => column(categorical, name),
