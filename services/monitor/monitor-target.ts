@@ -20,9 +20,13 @@ export async function startMonitorTarget(shared: SharedServices): Promise<Runnin
   // The next pass is scheduled when one ends, so passes never overlap however long one takes.
   const schedule = (): void => {
     timer = setTimeout(() => {
-      pass = monitor.runPass(stopping.signal).then(() => {
-        if (!stopping.signal.aborted) schedule();
-      });
+      pass = monitor
+        .runPass(stopping.signal)
+        // runPass reports its failures itself; this only keeps a bug in it from ending the schedule.
+        .catch((error: unknown) => logger.error({ target: 'monitor', failure: error instanceof Error ? error.name : typeof error }, 'monitor pass failed unexpectedly'))
+        .then(() => {
+          if (!stopping.signal.aborted) schedule();
+        });
     }, config.monitor.intervalMs);
   };
   schedule();
