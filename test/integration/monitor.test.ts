@@ -1,72 +1,30 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { toOutcomeRow, toPredictionRow, type EventLineage } from '../../services/adapters/clickhouse/event-store.js';
-import { MetricResultsStore } from '../../services/adapters/clickhouse/metric-results-store.js';
-import { projectPath } from '../../services/adapters/project/project-files.js';
-import { MonitorMetrics, STATUS_VALUE } from '../../services/adapters/telemetry/monitor-metrics.js';
-import type { ResultRow } from '../../services/core/metrics/result-row.js';
-import { Monitor } from '../../services/monitor/monitor.js';
-import { scenario as scenarioNamed, type ScenarioName } from '../../services/simulator/scenarios.js';
-import { trafficSchedule, type ScheduledEvent } from '../../services/simulator/traffic-schedule.js';
-import { openTestStorage, quietLogger, type StorageHarness } from '../support/pipeline-harness.js';
 import { BaselineStore } from '../../services/adapters/clickhouse/baseline-store.js';
+import { STATUS_VALUE } from '../../services/adapters/telemetry/monitor-metrics.js';
+import type { ResultRow } from '../../services/core/metrics/result-row.js';
+import { scenario as scenarioNamed, type ScenarioName } from '../../services/simulator/scenarios.js';
+import type { ScheduledEvent } from '../../services/simulator/traffic-schedule.js';
+import { HOUR, MODEL, monitorOn, simulatedTraffic, storeScheduled, testModelsFolder } from '../support/monitor-harness.js';
+import { openTestStorage, type StorageHarness } from '../support/pipeline-harness.js';
 
 // Simulated sepsis-risk traffic at 200 predictions per simulated hour from a fixed midnight, stored
 // through the collector's row mapping, and monitor passes driven by hand with an injected clock.
 // The spec is infra/models' with a monitoring section sized for 60 simulated hours: hourly and
 // daily windows, a one-day trailing baseline (so day 0's windows have none), a one-day horizon.
 
-const HOUR = 3_600_000;
 const START = Date.UTC(2026, 0, 5);
 const PREDICTIONS_PER_HOUR = 200;
 const HOURS = 60;
-const MODEL = 'sepsis-risk';
-const LINEAGE: EventLineage = { topic: 'test', partition: 0, offset: '0', schemaId: 1 };
 
-function schedule(scenarioName: ScenarioName): ScheduledEvent[] {
-  return [
-    ...trafficSchedule({ seed: 5, startTime: START, count: HOURS * PREDICTIONS_PER_HOUR, predictionsPerSecond: PREDICTIONS_PER_HOUR, scenario: scenarioNamed(scenarioName) }),
-  ];
-}
+const schedule = (scenarioName: ScenarioName): ScheduledEvent[] => simulatedTraffic({ seed: 5, startTime: START, hours: HOURS, perHour: PREDICTIONS_PER_HOUR, scenario: scenarioName });
 
-async function store(storage: StorageHarness, events: readonly ScheduledEvent[], ingestedAt: number): Promise<void> {
-  const predictions = events.flatMap((scheduled) => (scheduled.kind === 'prediction' ? [toPredictionRow(scheduled.event, LINEAGE, ingestedAt)] : []));
-  const outcomes = events.flatMap((scheduled) => (scheduled.kind === 'outcome' ? [toOutcomeRow(scheduled.event, LINEAGE, ingestedAt)] : []));
-  await storage.store.insert('predictions', predictions);
-  await storage.store.insert('outcomes', outcomes);
-}
-
-let modelsDirectory: string;
-
+let modelsFolder: Awaited<ReturnType<typeof testModelsFolder>>;
 beforeAll(async () => {
-  modelsDirectory = await mkdtemp(join(tmpdir(), 'vigil-monitor-test-'));
-  const spec = parse(await readFile(projectPath('infra', 'models', 'sepsis-risk.model.yaml'), 'utf8')) as Record<string, unknown>;
-  spec.monitoring = { windows: ['1h', '1d'], baseline: { trailing: { length: '1d' } }, label_horizon: '1d', min_window_size: 100, min_label_coverage: 0.8, max_groups_per_segment: 10 };
-  await writeFile(join(modelsDirectory, 'sepsis-risk.model.yaml'), stringify(spec));
+  modelsFolder = await testModelsFolder();
 });
-
 afterAll(async () => {
-  await rm(modelsDirectory, { recursive: true, force: true });
+  await modelsFolder.remove();
 });
-
-function monitorOn(storage: StorageHarness, clock: { now: number }) {
-  const registry = new Registry();
-  const monitor = new Monitor({
-    client: storage.client,
-    database: storage.target.database,
-    modelsDirectory,
-    logger: quietLogger,
-    metrics: new MonitorMetrics(registry),
-    vigilVersion: 'test',
-    now: () => clock.now,
-    maximumEvaluationsPerPass: 1000,
-  });
-  return { monitor, registry, results: new MetricResultsStore(storage.client, storage.target.database) };
-}
 
 const rowOf = (rows: readonly ResultRow[], kind: string, metric: string, feature: string | null = null): ResultRow | undefined =>
   rows.find((row) => row.kind === kind && row.metric === metric && row.feature === feature && row.segment === null);
@@ -92,9 +50,9 @@ describe('the monitor on embedded ClickHouse', () => {
     const lateOutcome = events.find((scheduled) => scheduled.kind === 'outcome' && scheduled.eventTime > firstCut && hourOf(scheduled.event.prediction_id) >= START + 12 * HOUR);
     if (lateOutcome?.kind !== 'outcome') throw new Error('the schedule has no outcome after the first cut');
     const lateWindowStart = hourOf(lateOutcome.event.prediction_id);
-    await store(storage, events.filter((scheduled) => scheduled.eventTime < firstCut), START + 36 * HOUR);
+    await storeScheduled(storage, events.filter((scheduled) => scheduled.eventTime < firstCut), START + 36 * HOUR);
     const clock = { now: Date.UTC(2026, 1, 1) };
-    const { monitor, registry, results } = monitorOn(storage, clock);
+    const { monitor, registry, results } = monitorOn(storage, modelsFolder.directory, clock);
 
     const first = await monitor.runPass();
     expect(first).toEqual({ evaluated: 36 + 2, failed: 0 });
@@ -125,7 +83,7 @@ describe('the monitor on embedded ClickHouse', () => {
 
     // One late outcome: its hourly and its daily window change, nothing else.
     const outcomesBefore = rowOf((await results.latest(MODEL, '1h', lateWindowStart, lateWindowStart + HOUR))[0]!.rows, 'performance', 'auroc')?.n_current;
-    await store(storage, [lateOutcome], START + 37 * HOUR);
+    await storeScheduled(storage, [lateOutcome], START + 37 * HOUR);
     clock.now += 5_000;
     expect(await monitor.runPass()).toEqual({ evaluated: 2, failed: 0 });
     const [reevaluated] = await results.latest(MODEL, '1h', lateWindowStart, lateWindowStart + HOUR);
@@ -133,7 +91,7 @@ describe('the monitor on embedded ClickHouse', () => {
     expect(rowOf(reevaluated!.rows, 'performance', 'auroc')?.n_current).toBe((outcomesBefore ?? 0) + 1);
 
     // The rest of the traffic moves the watermark on: the windows it has passed by the horizon turn final.
-    await store(storage, events.filter((scheduled) => scheduled.eventTime >= firstCut && scheduled !== lateOutcome), START + 60 * HOUR);
+    await storeScheduled(storage, events.filter((scheduled) => scheduled.eventTime >= firstCut && scheduled !== lateOutcome), START + 60 * HOUR);
     clock.now += 5_000;
     const third = await monitor.runPass();
     expect(third.failed).toBe(0);
@@ -163,8 +121,8 @@ describe('scenarios through the monitor', () => {
   const creatinineRows = async (scenarioName: ScenarioName) => {
     const storage = await openTestStorage();
     try {
-      await store(storage, schedule(scenarioName), START + HOURS * HOUR);
-      const { monitor, results } = monitorOn(storage, { now: Date.UTC(2026, 1, 1) });
+      await storeScheduled(storage, schedule(scenarioName), START + HOURS * HOUR);
+      const { monitor, results } = monitorOn(storage, modelsFolder.directory, { now: Date.UTC(2026, 1, 1) });
       expect((await monitor.runPass()).failed).toBe(0);
       const onset = START + scenarioNamed(scenarioName).onsetAfterHours * HOUR;
       return { onset, windows: await results.latest(MODEL, '1h', onset, START + HOURS * HOUR) };
