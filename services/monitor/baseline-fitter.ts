@@ -5,6 +5,7 @@ import { fitReferenceProfile, type ReferenceColumns, type ReferenceProfile } fro
 import { baselineVersion, sha256Hex } from '../core/baseline/baseline-version.js';
 import type { BaselineStore } from '../adapters/clickhouse/baseline-store.js';
 import { trailingBaselineRange, type ProductionRange } from '../core/monitoring/window-plan.js';
+import { countSegmentGroups, type SegmentGroupCounts } from '../core/monitoring/volume-rows.js';
 import { BASELINE_ROW_CAP, type MonitorQueries } from '../adapters/clickhouse/monitor-queries.js';
 import { datasetColumns, readModelDataset } from '../adapters/dataset/model-dataset.js';
 
@@ -15,6 +16,8 @@ export interface FittedBaseline {
   rowCount: number;
   /** baselineVersion(): a content hash of the profile's shape and settings and of the reference data. */
   version: string;
+  /** The same rows per group of each segment attribute, which the volume rows take shares from. */
+  segmentGroups: SegmentGroupCounts;
 }
 
 /** Baselines kept fitted; a day of windows of every size shares one trailing baseline, so a few cover a pass. */
@@ -44,23 +47,33 @@ export class BaselineFitter {
       return this.cached(`reference\u0000${specHash}\u0000${file}`, true, async () => {
         const digest = sha256Hex(await readFile(file));
         const dataset = await readModelDataset(file, spec, { labelOptional: true });
-        return this.fitted(spec, specHash, datasetColumns(dataset), dataset.rowCount, digest, `file ${baseline.file} sha256:${digest}`);
+        const columns = datasetColumns(dataset);
+        const segmentGroups = countSegmentGroups(spec.segments, columns.segment);
+        return this.fitted(spec, specHash, columns, dataset.rowCount, segmentGroups, digest, `file ${baseline.file} sha256:${digest}`);
       });
     }
     const range: ProductionRange = baseline.kind === 'production' ? { from: baseline.from, to: baseline.to } : trailingBaselineRange(windowStart, baseline.lengthMs, baseline.offsetMs);
     return this.cached(`${baseline.kind}\u0000${specHash}\u0000${range.from}\u0000${range.to}`, range.to <= watermark, async () => {
-      const { rowCount, columns, digest } = await this.queries.baselineColumns(spec.modelId, reportSettings(spec), range);
+      const { rowCount, columns, digest, segmentGroups } = await this.queries.baselineColumns(spec.modelId, reportSettings(spec), range);
       const description = `production ${new Date(range.from).toISOString()}..${new Date(range.to).toISOString()}, at most ${BASELINE_ROW_CAP} predictions by cityHash64(event_id)`;
-      return this.fitted(spec, specHash, columns, rowCount, digest, description);
+      return this.fitted(spec, specHash, columns, rowCount, segmentGroups, digest, description);
     });
   }
 
-  private async fitted(spec: ModelSpec, specHash: string, columns: ReferenceColumns, rowCount: number, referenceDigest: string, reference: string): Promise<FittedBaseline> {
+  private async fitted(
+    spec: ModelSpec,
+    specHash: string,
+    columns: ReferenceColumns,
+    rowCount: number,
+    segmentGroups: SegmentGroupCounts,
+    referenceDigest: string,
+    reference: string,
+  ): Promise<FittedBaseline> {
     const settings = reportSettings(spec);
     const profile = fitReferenceProfile(settings, columns, settings);
     const version = baselineVersion({ shape: settings, binCount: settings.binCount, referenceDigest });
     await this.store.save({ modelId: spec.modelId, baselineVersion: version, specHash, fittedAt: this.now(), reference, profile });
-    return { profile, rowCount, version };
+    return { profile, rowCount, version, segmentGroups };
   }
 
   private async cached(key: string, cacheable: boolean, fit: () => Promise<FittedBaseline>): Promise<FittedBaseline> {

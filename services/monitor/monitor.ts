@@ -11,7 +11,9 @@ import type { LatestWindow, MonitorMetrics } from '../adapters/telemetry/monitor
 import type { ResultRow } from '../core/metrics/result-row.js';
 import { windowReport } from '../core/metrics/rows/window-report.js';
 import { WindowSketch } from '../core/metrics/sketches/window-sketch.js';
-import { reportSettings, type ModelSpec } from '../core/model-spec/model-spec.js';
+import { reportSettings, thresholdLookup, type ModelSpec } from '../core/model-spec/model-spec.js';
+import { labelRows } from '../core/monitoring/label-rows.js';
+import { volumeRows } from '../core/monitoring/volume-rows.js';
 import { poolRareGroups, specHash, tooSmallRow, windowStartOf, windowState } from '../core/monitoring/window-plan.js';
 import { formatDuration } from '../core/time/duration.js';
 import { BaselineFitter } from './baseline-fitter.js';
@@ -189,14 +191,25 @@ export class Monitor {
     const baseline = await this.baselines.baselineFor(spec, model.file, model.hash, windowStart, watermark);
     const cells = await readWindowCells(this.options.client, this.options.database, baseline.profile, { modelId: spec.modelId, start: windowStart, end: windowEnd });
     const needed = spec.monitoring.minimumWindowSize;
-    const { predictions } = cells.accounting;
+    const { predictions, outcomes, outcomesWithoutPrediction } = cells.accounting;
+    const state = windowState(windowEnd, watermark, spec.monitoring.labelHorizonMs);
     let rows: ResultRow[];
     if (baseline.rowCount < needed) rows = [tooSmallRow({ side: 'baseline', predictions, needed, baselinePredictions: baseline.rowCount })];
     else if (predictions < needed) rows = [tooSmallRow({ side: 'window', predictions, needed, baselinePredictions: baseline.rowCount })];
     else {
       const window = WindowSketch.fromJSON(baseline.profile, cells.sketch);
       poolRareGroups(window, spec.monitoring.maximumGroupsPerSegment);
-      rows = windowReport({ window, ...reportSettings(spec) }).rows;
+      rows = [
+        ...windowReport({ window, ...reportSettings(spec) }).rows,
+        ...labelRows({ predictions, outcomes, delaySeconds: cells.labelDelaySeconds, outcomesWithoutPrediction }, state, thresholdLookup(spec)),
+        ...volumeRows({
+          segments: spec.segments,
+          baseline: baseline.segmentGroups,
+          window: cells.segmentGroups,
+          windowPredictions: predictions,
+          maximumGroups: spec.monitoring.maximumGroupsPerSegment,
+        }),
+      ];
     }
     await this.results.record(
       {
@@ -206,7 +219,7 @@ export class Monitor {
         windowSize,
         windowStart,
         windowEnd,
-        state: windowState(windowEnd, watermark, spec.monitoring.labelHorizonMs),
+        state,
         baselineVersion: baseline.version,
         specHash: model.hash,
         vigilVersion: this.options.vigilVersion,

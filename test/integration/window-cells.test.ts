@@ -3,6 +3,7 @@ import { toOutcomeRow, toPredictionRow, type EventLineage } from '../../services
 import { readWindowCells, type WindowAccounting, type WindowCells } from '../../services/adapters/clickhouse/window-cells.js';
 import type { FeatureValue, OutcomeEvent, OutcomeLabel, PredictionEvent } from '../../services/core/events/event-types.js';
 import type { ReliabilityBin } from '../../services/core/metrics/calibration/calibration.js';
+import { MISSING_GROUP } from '../../services/core/metrics/fairness/group-fairness.js';
 import type { ResultRow } from '../../services/core/metrics/result-row.js';
 import type { MetricThreshold } from '../../services/core/metrics/rows/threshold-policy.js';
 import { windowReport } from '../../services/core/metrics/rows/window-report.js';
@@ -15,6 +16,7 @@ import {
   type SerializedWindowSketch,
   type WindowShape,
 } from '../../services/core/metrics/sketches/window-sketch.js';
+import { labelRows } from '../../services/core/monitoring/label-rows.js';
 import { createRandom, type RandomSource } from '../../services/simulator/random.js';
 import { openTestStorage, type StorageHarness } from '../support/pipeline-harness.js';
 
@@ -241,8 +243,17 @@ function observationOf(event: PredictionEvent): PredictionObservation {
 
 const laterThan = (left: readonly [number, string], right: readonly [number, string]): boolean => left[0] > right[0] || (left[0] === right[0] && left[1] > right[1]);
 
+interface CoreWindow {
+  window: WindowSketch;
+  accounting: WindowAccounting;
+  /** Seconds from each scored outcome's prediction to its observation. */
+  delaysSeconds: number[];
+  /** Sketched predictions per group of each segment attribute. */
+  segmentGroups: Map<string, Map<string, number>>;
+}
+
 /** The window as the module comment of window-cells.ts defines it, built by the core event by event. */
-function coreWindow(profile: ReferenceProfile, events: GeneratedEvents): { window: WindowSketch; accounting: WindowAccounting } {
+function coreWindow(profile: ReferenceProfile, events: GeneratedEvents): CoreWindow {
   const predictions = events.predictions.filter((event) => event.model_id === MODEL);
   const outcomes = events.outcomes.filter((event) => event.model_id === MODEL);
   const inWindow = (time: number): boolean => time >= WINDOW_START && time < WINDOW_END;
@@ -265,6 +276,8 @@ function coreWindow(profile: ReferenceProfile, events: GeneratedEvents): { windo
     outcomesOfRefusedPredictions: 0,
     outcomesWithoutPrediction: outcomes.filter((event) => inWindow(event.observed_at) && !firstCopies.has(event.prediction_id)).length,
   };
+  const delaysSeconds: number[] = [];
+  const segmentGroups = new Map(shape.segments.map((segment) => [segment, new Map<string, number>()]));
   for (const event of predictions) {
     if (!inWindow(event.occurred_at)) continue;
     if (firstCopies.get(event.prediction_id) !== event) {
@@ -281,15 +294,29 @@ function coreWindow(profile: ReferenceProfile, events: GeneratedEvents): { windo
       continue;
     }
     accounting.predictions += 1;
+    for (const [segment, groups] of segmentGroups) {
+      const group = event.segments[segment] ?? MISSING_GROUP;
+      groups.set(group, (groups.get(group) ?? 0) + 1);
+    }
     if (ofPrediction.length === 0) continue;
     const latest = ofPrediction.reduce((winner, candidate) => (laterThan([candidate.observed_at, candidate.event_id], [winner.observed_at, winner.event_id]) ? candidate : winner));
     accounting.supersededOutcomes += ofPrediction.length - 1;
     if (latest.label.kind === 'binary' && (latest.label.value === 0 || latest.label.value === 1)) {
       window.addOutcome({ score: event.score, label: latest.label.value, segments: event.segments });
       accounting.outcomes += 1;
+      delaysSeconds.push((latest.observed_at - event.occurred_at) / 1000);
     } else accounting.unscoredOutcomes += 1;
   }
-  return { window, accounting };
+  return { window, accounting, delaysSeconds, segmentGroups };
+}
+
+/** The quantile interpolated linearly between order statistics (Hyndman and Fan's type 7, numpy's default). */
+function linearQuantile(values: readonly number[], level: number): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const position = level * (sorted.length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below]! + (position - below) * (sorted[above]! - sorted[below]!);
 }
 
 interface FloatingSum {
@@ -358,7 +385,7 @@ describe('a window aggregated in ClickHouse', () => {
   let profile: ReferenceProfile;
   let events: GeneratedEvents;
   let cells: WindowCells;
-  let expected: { window: WindowSketch; accounting: WindowAccounting };
+  let expected: CoreWindow;
 
   beforeAll(async () => {
     storage = await openTestStorage();
@@ -424,9 +451,32 @@ describe('a window aggregated in ClickHouse', () => {
     });
   });
 
+  it('gives the label coverage, delay quantiles and unmatched outcomes of the stored events', () => {
+    const { delaysSeconds, accounting } = expected;
+    expect(delaysSeconds).toHaveLength(accounting.outcomes);
+    const median = linearQuantile(delaysSeconds, 0.5);
+    const ninetiethPercentile = linearQuantile(delaysSeconds, 0.9);
+    // Delays are whole milliseconds, so interpolation is the only rounding: a few ulps at most.
+    expect(relativeDifference(cells.labelDelaySeconds!.median, median)).toBeLessThanOrEqual(4 * Number.EPSILON);
+    expect(relativeDifference(cells.labelDelaySeconds!.ninetiethPercentile, ninetiethPercentile)).toBeLessThanOrEqual(4 * Number.EPSILON);
+
+    const rows = new Map(labelRows({ ...cells.accounting, delaySeconds: cells.labelDelaySeconds }, 'final', () => undefined).map((row) => [row.metric, row]));
+    expect(rows.get('label_coverage')).toMatchObject({ value: accounting.outcomes / accounting.predictions, n_current: accounting.predictions });
+    expect(rows.get('label_delay_median_seconds')?.value).toBe(cells.labelDelaySeconds!.median);
+    expect(rows.get('label_delay_p90_seconds')).toMatchObject({ value: cells.labelDelaySeconds!.ninetiethPercentile, n_current: accounting.outcomes });
+    expect(rows.get('unmatched_outcomes')?.value).toBe(accounting.outcomesWithoutPrediction);
+  });
+
+  it('counts the predictions of each segment group as the core does', () => {
+    expect(cells.segmentGroups).toEqual(expected.segmentGroups);
+    expect(expected.segmentGroups.get('site')?.get(MISSING_GROUP)).toBeGreaterThan(0);
+  });
+
   it('gives an empty window for a span without events', async () => {
     const empty = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_END + 10 * HOUR, end: WINDOW_END + 20 * HOUR });
     expect(WindowSketch.fromJSON(profile, empty.sketch).toJSON()).toEqual(new WindowSketch(profile).toJSON());
     expect(Object.values(empty.accounting).every((count) => count === 0)).toBe(true);
+    expect(empty.labelDelaySeconds).toBeNull();
+    expect(empty.segmentGroups).toEqual(new Map(shape.segments.map((segment) => [segment, new Map()])));
   });
 });

@@ -1,5 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { MISSING_GROUP } from '../../core/metrics/fairness/group-fairness.js';
 import type { ReferenceColumns, WindowShape } from '../../core/metrics/sketches/window-sketch.js';
+import type { SegmentGroupCounts } from '../../core/monitoring/volume-rows.js';
 import type { ProductionRange } from '../../core/monitoring/window-plan.js';
 import { ReferenceDigest, type ReferenceValue } from '../../core/baseline/baseline-version.js';
 
@@ -102,23 +104,19 @@ export class MonitorQueries {
 
   /**
    * The predictions of a production range as reference columns, at most BASELINE_ROW_CAP of them
-   * (the first by cityHash64(event_id)). A prediction that WindowCells would refuse (a numeric
-   * feature sent as text or boolean, a categorical one sent as a number, a score outside [0, 1]) is
-   * left out here too; a boolean categorical value is the category "true" or "false".
+   * (the first by cityHash64(event_id)), with the digest of its rows taken in the order read (a
+   * unique, defined order) and its predictions per group of each segment attribute. A prediction
+   * that WindowCells would refuse (a numeric feature sent as text or boolean, a categorical one sent
+   * as a number, a score outside [0, 1]) is left out here too; a boolean categorical value is the
+   * category "true" or "false".
    */
-  /** The baseline's columns and the digest of its rows, taken in the order read (a unique, defined order). */
-  async baselineColumns(modelId: string, shape: WindowShape, range: ProductionRange): Promise<{ rowCount: number; columns: ReferenceColumns; digest: string }> {
+  async baselineColumns(modelId: string, shape: WindowShape, range: ProductionRange): Promise<{ rowCount: number; columns: ReferenceColumns; digest: string; segmentGroups: SegmentGroupCounts }> {
     const numericFeatures = shape.features.flatMap((feature) => (feature.type === 'numeric' ? [feature.name] : []));
     const categoricalFeatures = shape.features.flatMap((feature) => (feature.type === 'categorical' ? [feature.name] : []));
-    const result = await this.client.query({
-      query: `
-        SELECT
-          arrayMap(name -> if(mapContains(features_numeric, name), toNullable(features_numeric[name]), NULL), {numericFeatures:Array(String)}) AS numeric,
-          arrayMap(
-            name -> if(mapContains(features_text, name), toNullable(features_text[name]),
-                    if(mapContains(features_boolean, name), toNullable(toString(features_boolean[name])), NULL)),
-            {categoricalFeatures:Array(String)}) AS categorical,
-          score
+    const parameters = { model: modelId, from: range.from, to: range.to, numericFeatures, categoricalFeatures, cap: BASELINE_ROW_CAP };
+    // The baseline's rows: the first BASELINE_ROW_CAP by cityHash64(event_id), the order the digest takes them in.
+    const baselineRows = (columns: string): string => `
+        SELECT ${columns}
         FROM ${this.database}.predictions
         WHERE model_id = {model:String}
           AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
@@ -126,10 +124,21 @@ export class MonitorQueries {
           AND NOT arrayExists(name -> mapContains(features_text, name) OR mapContains(features_boolean, name), {numericFeatures:Array(String)})
           AND NOT arrayExists(name -> mapContains(features_numeric, name), {categoricalFeatures:Array(String)})
         ORDER BY cityHash64(event_id), event_id
-        LIMIT {cap:UInt32}`,
-      query_params: { model: modelId, from: range.from, to: range.to, numericFeatures, categoricalFeatures, cap: BASELINE_ROW_CAP },
-      format: 'JSONCompactEachRow',
-    });
+        LIMIT {cap:UInt32}`;
+    const [result, segmentGroups] = await Promise.all([
+      this.client.query({
+        query: baselineRows(`
+          arrayMap(name -> if(mapContains(features_numeric, name), toNullable(features_numeric[name]), NULL), {numericFeatures:Array(String)}) AS numeric,
+          arrayMap(
+            name -> if(mapContains(features_text, name), toNullable(features_text[name]),
+                    if(mapContains(features_boolean, name), toNullable(toString(features_boolean[name])), NULL)),
+            {categoricalFeatures:Array(String)}) AS categorical,
+          score`),
+        query_params: parameters,
+        format: 'JSONCompactEachRow',
+      }),
+      this.baselineSegmentGroups(shape.segments, baselineRows('segments'), parameters),
+    ]);
     const rows = await result.json<[(number | null)[], (string | null)[], number]>();
     const digest = new ReferenceDigest([...numericFeatures, ...categoricalFeatures, shape.scoreColumn]);
     for (const [numericValues, categoricalValues, score] of rows) {
@@ -148,11 +157,28 @@ export class MonitorQueries {
     return {
       rowCount: rows.length,
       digest: digest.digest(),
+      segmentGroups,
       columns: {
         numeric: (name) => column(numeric, name),
         categorical: (name) => column(categorical, name),
         scores: Float64Array.from(rows, (row) => row[2]),
       },
     };
+  }
+
+  /** Counts of the baseline's rows per group of each segment attribute, aggregated in ClickHouse rather than read row by row. */
+  private async baselineSegmentGroups(segments: readonly string[], baselineRows: string, parameters: Record<string, unknown>): Promise<SegmentGroupCounts> {
+    const rows = await this.rows<{ segment: number; segment_group: string; count: Count }>(
+      `SELECT segment, segment_group, count() AS count
+       FROM (${baselineRows})
+       ARRAY JOIN
+         arrayEnumerate({segmentNames:Array(String)}) AS segment,
+         arrayMap(name -> if(mapContains(segments, name), segments[name], {missingGroup:String}), {segmentNames:Array(String)}) AS segment_group
+       GROUP BY segment, segment_group`,
+      { ...parameters, segmentNames: segments, missingGroup: MISSING_GROUP },
+    );
+    const counts = new Map(segments.map((segment) => [segment, new Map<string, number>()]));
+    for (const row of rows) counts.get(segments[row.segment - 1]!)!.set(row.segment_group, Number(row.count));
+    return counts;
   }
 }

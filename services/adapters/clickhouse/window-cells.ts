@@ -5,6 +5,8 @@ import type { NumericReferenceProfile, SerializedNumericFeatureSketch } from '..
 import { DEFAULT_RESOLUTION, type SerializedScoreLabelSketch } from '../../core/metrics/sketches/score-label-sketch.js';
 import type { SerializedScoreSketch } from '../../core/metrics/sketches/score-sketch.js';
 import type { ReferenceProfile, SerializedWindowSketch } from '../../core/metrics/sketches/window-sketch.js';
+import type { WindowLabels } from '../../core/monitoring/label-rows.js';
+import type { SegmentGroupCounts } from '../../core/monitoring/volume-rows.js';
 
 /**
  * A window's sketches aggregated where the events are: ClickHouse reads the raw tables and returns
@@ -30,7 +32,7 @@ import type { ReferenceProfile, SerializedWindowSketch } from '../../core/metric
  *   prediction's window like any other outcome.
  * WindowAccounting gives each of these counts, so every stored event of the window is accounted for.
  *
- * Four queries share the window's tables (windowTables): its predictions, each prediction_id's
+ * Five queries share the window's tables (windowTables): its predictions, each prediction_id's
  * first copy, and the latest outcome of each. Looking up prediction ids reads the model's
  * prediction_id column before the window's end and the model's outcomes, with sets the size of the
  * window in ClickHouse. Grouping happens there; what comes back is one row per non-empty cell:
@@ -40,7 +42,10 @@ import type { ReferenceProfile, SerializedWindowSketch } from '../../core/metric
  * 3. score-label cells: the labelled predictions once for the whole population and once per
  *    segment attribute, grouped by (segment, group, kind, bin), kind being a score bin or the
  *    sketch's total, which carries the exact sums (squared scores, positive scores, log loss);
- * 4. the accounting: one row of counts.
+ * 4. the accounting: one row of counts, with the exact quantiles of the scored outcomes' delays
+ *    (observed_at − occurred_at of the prediction, quantileExactInclusive: linear interpolation
+ *    between order statistics, numpy's default);
+ * 5. predictions per group of each segment attribute, missing being MISSING_GROUP, for the volume rows.
  *
  * Cells are computed in SQL with the core's formulas on the same IEEE doubles, so each value lands
  * in the same cell bit for bit: the reference bin is the number of inner edges strictly below the
@@ -87,6 +92,10 @@ export interface WindowCells {
   /** The window's sketches in their serialised form: WindowSketch.fromJSON(profile, sketch). */
   sketch: SerializedWindowSketch;
   accounting: WindowAccounting;
+  /** Seconds from prediction to outcome over the `accounting.outcomes`; null when there are none. */
+  labelDelaySeconds: WindowLabels['delaySeconds'];
+  /** The window's predictions (those sketched) per group of each segment attribute. */
+  segmentGroups: SegmentGroupCounts;
 }
 
 interface NumericCellRow {
@@ -122,7 +131,17 @@ interface ScoreLabelCellRow {
 type AccountingRow = Record<
   'predictions' | 'repeated_predictions' | 'refused_predictions' | 'outcomes' | 'superseded_outcomes' | 'unscored_outcomes' | 'outcomes_of_refused_predictions' | 'outcomes_without_prediction',
   number | string
->;
+> & {
+  /** Median and 90th percentile; null (NaN on the server's side) without outcomes. */
+  delay_quantiles: [number | null, number | null];
+};
+
+interface SegmentGroupRow {
+  /** The segment attribute's position, from 1. */
+  segment: number;
+  segment_group: string;
+  count: number | string;
+}
 
 /** Reads the cells of every sketch of one window; see the module comment for what is counted where. */
 export async function readWindowCells(client: ClickHouseClient, database: string, profile: ReferenceProfile, window: EventWindow): Promise<WindowCells> {
@@ -150,13 +169,23 @@ export async function readWindowCells(client: ClickHouseClient, database: string
     const result = await client.query({ query, query_params: parameters, format: 'JSONEachRow' });
     return result.json<Row>();
   };
-  const [numericRows, categoryRows, scoreLabelRows, [accountingRow]] = await Promise.all([
+  const [numericRows, categoryRows, scoreLabelRows, [accountingRow], segmentGroupRows] = await Promise.all([
     rows<NumericCellRow>(numericCellsQuery(database)),
     rows<CategoryCellRow>(categoryCellsQuery(database)),
     rows<ScoreLabelCellRow>(scoreLabelCellsQuery(database)),
     rows<AccountingRow>(accountingQuery(database)),
+    rows<SegmentGroupRow>(segmentGroupsQuery(database)),
   ]);
-  return { sketch: serializedWindow(profile, numericRows, categoryRows, scoreLabelRows), accounting: accountingOf(accountingRow!) };
+  const accounting = accountingOf(accountingRow!);
+  const [median, ninetiethPercentile] = accountingRow!.delay_quantiles;
+  const segmentGroups = new Map(profile.shape.segments.map((segment) => [segment, new Map<string, number>()]));
+  for (const row of segmentGroupRows) segmentGroups.get(profile.shape.segments[row.segment - 1]!)!.set(row.segment_group, Number(row.count));
+  return {
+    sketch: serializedWindow(profile, numericRows, categoryRows, scoreLabelRows),
+    accounting,
+    labelDelaySeconds: accounting.outcomes > 0 && median !== null && ninetiethPercentile !== null ? { median, ninetiethPercentile } : null,
+    segmentGroups,
+  };
 }
 
 /** The cells in the form WindowSketch.fromJSON reads. A server quotes 64-bit counts, chDB does not. */
@@ -248,7 +277,8 @@ const windowBounds = (column: string): string =>
 
 /**
  * The window's predictions, each prediction_id once (window_first_copies, with its `refused` flag),
- * and the latest outcome of each (latest_outcomes, with how many outcomes it has).
+ * and the latest outcome of each (latest_outcomes, with how many outcomes it has; `latest` holds
+ * its label kind, value and observed_at).
  */
 function windowTables(database: string): string {
   return `
@@ -267,7 +297,7 @@ function windowTables(database: string): string {
     ),
     window_first_copies AS (
       SELECT
-        prediction.prediction_id AS prediction_id, score, features_numeric, features_text, features_boolean, segments,
+        prediction.prediction_id AS prediction_id, prediction.occurred_at AS occurred_at, score, features_numeric, features_text, features_boolean, segments,
         NOT (score >= 0 AND score <= 1)
           OR arrayExists(name -> mapContains(features_text, name) OR mapContains(features_boolean, name), {numericFeatures:Array(String)})
           OR arrayExists(name -> mapContains(features_numeric, name), {categoricalFeatures:Array(String)}) AS refused
@@ -279,7 +309,7 @@ function windowTables(database: string): string {
       SELECT * FROM window_first_copies WHERE NOT refused
     ),
     latest_outcomes AS (
-      SELECT prediction_id, count() AS outcome_count, argMax((label_kind, label_value), (observed_at, event_id)) AS latest
+      SELECT prediction_id, count() AS outcome_count, argMax((label_kind, label_value, observed_at), (observed_at, event_id)) AS latest
       FROM ${database}.outcomes
       WHERE model_id = {model:String} AND prediction_id IN (SELECT prediction_id FROM window_first_copies)
       GROUP BY prediction_id
@@ -372,7 +402,7 @@ function accountingQuery(database: string): string {
     )
     SELECT
       predictions, stored_predictions - first_copies AS repeated_predictions, refused_predictions,
-      outcomes, superseded_outcomes, unscored_outcomes, outcomes_of_refused_predictions, outcomes_without_prediction
+      outcomes, superseded_outcomes, unscored_outcomes, outcomes_of_refused_predictions, outcomes_without_prediction, delay_quantiles
     FROM (SELECT count() AS stored_predictions FROM window_predictions) AS stored
     CROSS JOIN (
       SELECT count() AS first_copies, countIf(NOT refused) AS predictions, countIf(refused) AS refused_predictions
@@ -383,9 +413,12 @@ function accountingQuery(database: string): string {
         countIf(NOT refused AND scored) AS outcomes,
         sumIf(outcome_count - 1, NOT refused) AS superseded_outcomes,
         countIf(NOT refused AND NOT scored) AS unscored_outcomes,
-        sumIf(outcome_count, refused) AS outcomes_of_refused_predictions
+        sumIf(outcome_count, refused) AS outcomes_of_refused_predictions,
+        quantilesExactInclusiveIf(0.5, 0.9)(delay_seconds, NOT refused AND scored) AS delay_quantiles
       FROM (
-        SELECT refused, outcome_count, latest.1 = 'binary' AND latest.2 IN (0, 1) AS scored
+        SELECT
+          refused, outcome_count, latest.1 = 'binary' AND latest.2 IN (0, 1) AS scored,
+          (toUnixTimestamp64Milli(latest.3) - toUnixTimestamp64Milli(prediction.occurred_at)) / 1000 AS delay_seconds
         FROM window_first_copies AS prediction
         INNER JOIN latest_outcomes AS outcome ON prediction.prediction_id = outcome.prediction_id
       )
@@ -397,4 +430,15 @@ function accountingQuery(database: string): string {
         SELECT prediction_id FROM ${database}.predictions
         WHERE model_id = {model:String} AND prediction_id IN (SELECT prediction_id FROM observed_in_window))
     ) AS unmatched_counts`;
+}
+
+function segmentGroupsQuery(database: string): string {
+  return `
+    WITH ${windowTables(database)}
+    SELECT segment, segment_group, count() AS count
+    FROM sketched_predictions
+    ARRAY JOIN
+      arrayEnumerate({segments:Array(String)}) AS segment,
+      arrayMap(name -> if(mapContains(segments, name), segments[name], {missingGroup:String}), {segments:Array(String)}) AS segment_group
+    GROUP BY segment, segment_group`;
 }

@@ -3,7 +3,7 @@
  * window, ClickHouse or Prometheus: a tidy row per (kind, metric, feature, segment, group).
  */
 
-export type ResultKind = 'drift' | 'quality' | 'performance' | 'calibration' | 'fairness';
+export type ResultKind = 'drift' | 'quality' | 'performance' | 'calibration' | 'fairness' | 'volume' | 'labels';
 
 export type ResultStatus = 'ok' | 'warn' | 'alert' | 'undefined';
 
@@ -12,7 +12,7 @@ export interface ResultRow {
   metric: string;
   /** Feature name (or the score column) for drift and quality rows; null otherwise. */
   feature: string | null;
-  /** Segment attribute (e.g. sex) for per-group and fairness rows; null otherwise. */
+  /** Segment attribute (e.g. sex) for per-group, fairness and volume rows; null otherwise. */
   segment: string | null;
   /** Group within the segment (e.g. F); null when the row covers the whole segment or population. */
   group: string | null;

@@ -1,0 +1,58 @@
+import { resultRow, type ResultRow } from '../metrics/result-row.js';
+import { classify, type ThresholdLookup } from '../metrics/rows/threshold-policy.js';
+
+/**
+ * The labels of a window: how many of its predictions have an outcome, how long outcomes took,
+ * and how many outcomes name no stored prediction. Thresholds apply by metric name.
+ */
+
+/** What storage counts of a window's labels. */
+export interface WindowLabels {
+  /** Predictions of the window. */
+  predictions: number;
+  /** Binary outcomes joined to them (the latest outcome of each prediction). */
+  outcomes: number;
+  /**
+   * Exact quantiles of observed_at − occurred_at over those outcomes, in seconds, interpolated
+   * linearly between order statistics (Hyndman and Fan's type 7, numpy's default); null without outcomes.
+   */
+  delaySeconds: { median: number; ninetiethPercentile: number } | null;
+  /** Outcomes observed in the window whose prediction is not stored. */
+  outcomesWithoutPrediction: number;
+}
+
+export const PROVISIONAL_COVERAGE_REASON = 'provisional: outcomes may still arrive';
+
+/**
+ * Rows `label_coverage`, `label_delay_median_seconds`, `label_delay_p90_seconds` and
+ * `unmatched_outcomes`. A provisional window is still inside its label horizon, so its coverage is
+ * expected to be low and is reported with status ok rather than judged: judging it would alert on
+ * every recent window. Its delays are judged at once: the outcomes still to come are the slower
+ * ones, which raise the quantiles rather than lower them, so a delay beyond its bound is news already.
+ */
+export function labelRows(labels: WindowLabels, state: 'provisional' | 'final', thresholds: ThresholdLookup): ResultRow[] {
+  const judged = (metric: string, value: number, fields: Partial<ResultRow>): ResultRow => {
+    const { status, threshold } = classify(value, thresholds(metric));
+    return resultRow({ kind: 'labels', metric, value, status, threshold, ...fields });
+  };
+
+  const coverageFields = { n_current: labels.predictions };
+  let coverage: ResultRow;
+  if (labels.predictions === 0) coverage = resultRow({ kind: 'labels', metric: 'label_coverage', ...coverageFields, status: 'undefined', reason: 'the window has no prediction' });
+  else {
+    coverage = judged('label_coverage', labels.outcomes / labels.predictions, coverageFields);
+    if (state === 'provisional') coverage = { ...coverage, status: 'ok', reason: PROVISIONAL_COVERAGE_REASON };
+  }
+
+  const delay = (metric: string, pick: (delays: NonNullable<WindowLabels['delaySeconds']>) => number): ResultRow =>
+    labels.delaySeconds === null
+      ? resultRow({ kind: 'labels', metric, n_current: 0, status: 'undefined', reason: 'no outcome has arrived for this window yet' })
+      : judged(metric, pick(labels.delaySeconds), { n_current: labels.outcomes });
+
+  return [
+    coverage,
+    delay('label_delay_median_seconds', (delays) => delays.median),
+    delay('label_delay_p90_seconds', (delays) => delays.ninetiethPercentile),
+    judged('unmatched_outcomes', labels.outcomesWithoutPrediction, {}),
+  ];
+}

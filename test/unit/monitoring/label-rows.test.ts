@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import type { MetricThreshold } from '../../../services/core/metrics/rows/threshold-policy.js';
+import { labelRows, PROVISIONAL_COVERAGE_REASON, type WindowLabels } from '../../../services/core/monitoring/label-rows.js';
+
+const THRESHOLDS: Record<string, MetricThreshold> = {
+  label_coverage: { warn: 0.8, alert: 0.5, direction: 'below' },
+  label_delay_p90_seconds: { warn: 172_800, alert: 259_200, direction: 'above' },
+};
+const thresholds = (metric: string): MetricThreshold | undefined => THRESHOLDS[metric];
+const LABELS: WindowLabels = { predictions: 200, outcomes: 80, delaySeconds: { median: 90_000, ninetiethPercentile: 300_000 }, outcomesWithoutPrediction: 3 };
+const byMetric = (labels: WindowLabels, state: 'provisional' | 'final') => new Map(labelRows(labels, state, thresholds).map((row) => [row.metric, row]));
+
+describe('label rows', () => {
+  it('judges coverage, delays and unmatched outcomes of a final window by their thresholds', () => {
+    const rows = byMetric(LABELS, 'final');
+    expect([...rows.keys()]).toEqual(['label_coverage', 'label_delay_median_seconds', 'label_delay_p90_seconds', 'unmatched_outcomes']);
+    expect(rows.get('label_coverage')).toMatchObject({ kind: 'labels', value: 0.4, n_current: 200, status: 'alert', threshold: 0.5, reason: null });
+    expect(rows.get('label_delay_median_seconds')).toMatchObject({ value: 90_000, n_current: 80, status: 'ok', threshold: null });
+    expect(rows.get('label_delay_p90_seconds')).toMatchObject({ value: 300_000, n_current: 80, status: 'alert', threshold: 259_200 });
+    expect(rows.get('unmatched_outcomes')).toMatchObject({ value: 3, status: 'ok' });
+  });
+
+  it('reports the coverage of a provisional window without judging it, and still judges its delays', () => {
+    const rows = byMetric(LABELS, 'provisional');
+    expect(rows.get('label_coverage')).toMatchObject({ value: 0.4, status: 'ok', threshold: 0.5, reason: PROVISIONAL_COVERAGE_REASON });
+    expect(rows.get('label_delay_p90_seconds')?.status).toBe('alert');
+  });
+
+  it('leaves the delays undefined until an outcome arrives', () => {
+    const rows = byMetric({ ...LABELS, outcomes: 0, delaySeconds: null }, 'final');
+    expect(rows.get('label_coverage')).toMatchObject({ value: 0, status: 'alert' });
+    for (const metric of ['label_delay_median_seconds', 'label_delay_p90_seconds']) {
+      expect(rows.get(metric)).toMatchObject({ value: null, n_current: 0, status: 'undefined', reason: 'no outcome has arrived for this window yet' });
+    }
+  });
+});
