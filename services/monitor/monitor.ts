@@ -60,7 +60,8 @@ export class Monitor {
   private readonly maximumEvaluationsPerPass: number;
   /** Summary of each open window at its last evaluation, by model, size and start. */
   private readonly evaluatedSignatures = new Map<string, string>();
-  private readonly latestWindows = new Map<string, LatestWindow & { windowStart: number }>();
+  /** The window each model and size shows (gauges, status line); `closed` once the watermark has passed its end. */
+  private readonly latestWindows = new Map<string, LatestWindow & { windowStart: number; closed: boolean }>();
   /** Failure kinds logged since the last clean pass: one line per kind, not one per window. */
   private readonly loggedFailures = new Set<string>();
   private models: ModelEntry[] = [];
@@ -105,7 +106,7 @@ export class Monitor {
     return report;
   }
 
-  /** Per model, its latest 1h window: predictions, label coverage, AUROC (or its estimate) and rows in warn or alert. */
+  /** Per model, its latest closed 1h window: predictions, label coverage, AUROC (or its estimate) and rows in warn or alert. */
   status(): string {
     if (this.models.length === 0) return 'monitor: no model';
     return this.models
@@ -227,10 +228,15 @@ export class Monitor {
       },
       rows,
     );
+    // Shown is the newest window the watermark has passed: the one still filling is always short of
+    // predictions and outcomes, and showing it would make every gauge flap. Until a window closes,
+    // the newest open one is shown.
     const key = windowKey(spec.modelId, windowSize);
     const latest = this.latestWindows.get(key);
-    if (latest === undefined || windowStart >= latest.windowStart) {
-      const shown = { modelId: spec.modelId, windowSize, windowStart, windowEnd, accounting: cells.accounting, rows };
+    const closed = windowEnd <= watermark;
+    const newer = latest === undefined || windowStart >= latest.windowStart;
+    if (latest === undefined || (closed && (newer || !latest.closed)) || (!latest.closed && newer)) {
+      const shown = { modelId: spec.modelId, windowSize, windowStart, windowEnd, closed, accounting: cells.accounting, rows };
       this.latestWindows.set(key, shown);
       this.options.metrics.showLatest(shown);
     }

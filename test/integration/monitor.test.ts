@@ -101,8 +101,10 @@ describe('the monitor on embedded ClickHouse', () => {
     for (const { evaluation } of allHourly) expect(evaluation.state).toBe(evaluation.windowEnd + 24 * HOUR <= finalWatermark ? 'final' : 'provisional');
     expect(allHourly.filter((window) => window.evaluation.state === 'final')).toHaveLength(35);
 
-    // The gauges show the latest hourly window's rows, one series per row and nothing more.
-    const latest = allHourly.at(-1)!;
+    // The gauges show the rows of the newest hourly window the watermark has passed (the last one is
+    // still filling), one series per row and nothing more.
+    const latest = allHourly.filter((window) => window.evaluation.windowEnd <= finalWatermark).at(-1)!;
+    expect(latest.evaluation.windowStart).toBe(START + (HOURS - 2) * HOUR);
     const statuses = (await registry.getSingleMetric('vigil_model_metric_status')!.get()).values.filter((sample) => sample.labels.window === '1h');
     expect(statuses).toHaveLength(latest.rows.length);
     for (const row of latest.rows) {
