@@ -12,7 +12,7 @@ import type { ResultRow } from '../core/metrics/result-row.js';
 import { windowReport } from '../core/metrics/rows/window-report.js';
 import { WindowSketch } from '../core/metrics/sketches/window-sketch.js';
 import { reportSettings, thresholdLookup, type ModelSpec } from '../core/model-spec/model-spec.js';
-import { labelRows } from '../core/monitoring/label-rows.js';
+import { labelRows, provisionalBelowCoverage } from '../core/monitoring/label-rows.js';
 import { volumeRows } from '../core/monitoring/volume-rows.js';
 import { poolRareGroups, specHash, tooSmallRow, windowStartOf, windowState } from '../core/monitoring/window-plan.js';
 import { formatDuration } from '../core/time/duration.js';
@@ -201,7 +201,7 @@ export class Monitor {
       const window = WindowSketch.fromJSON(baseline.profile, cells.sketch);
       poolRareGroups(window, spec.monitoring.maximumGroupsPerSegment);
       rows = [
-        ...windowReport({ window, ...reportSettings(spec) }).rows,
+        ...provisionalBelowCoverage(windowReport({ window, ...reportSettings(spec) }).rows, { predictions, outcomes }, spec.monitoring.minimumLabelCoverage),
         ...labelRows({ predictions, outcomes, delaySeconds: cells.labelDelaySeconds, outcomesWithoutPrediction }, state, thresholdLookup(spec)),
         ...volumeRows({
           segments: spec.segments,

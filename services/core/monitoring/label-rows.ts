@@ -56,3 +56,27 @@ export function labelRows(labels: WindowLabels, state: 'provisional' | 'final', 
     judged('unmatched_outcomes', labels.outcomesWithoutPrediction, {}),
   ];
 }
+
+/** Rows judged on the labels that have arrived; the estimate from scores (cbpe_auroc) needs none. */
+const LABELLED_KINDS: ReadonlySet<ResultRow['kind']> = new Set(['performance', 'calibration', 'fairness']);
+const LABEL_FREE_METRICS: ReadonlySet<string> = new Set(['cbpe_auroc']);
+
+/**
+ * Performance measured on fewer labels than the spec's min_label_coverage is provisional: the
+ * outcomes that arrive first are not a random share of them (quick deteriorations are adjudicated
+ * first), so such a value is reported but not judged. Its status becomes ok and its reason says so,
+ * with the status it would have had; the estimate from scores, which needs no label, is left as it is.
+ */
+export function provisionalBelowCoverage(rows: readonly ResultRow[], labels: Pick<WindowLabels, 'predictions' | 'outcomes'>, minimumCoverage: number): ResultRow[] {
+  if (labels.predictions === 0) return [...rows];
+  const coverage = labels.outcomes / labels.predictions;
+  if (coverage >= minimumCoverage) return [...rows];
+  const why = `provisional: label coverage ${formatPercent(coverage)} is below the minimum ${formatPercent(minimumCoverage)}`;
+  return rows.map((row) => {
+    if (!LABELLED_KINDS.has(row.kind) || LABEL_FREE_METRICS.has(row.metric) || row.status === 'undefined') return row;
+    const judged = row.status === 'ok' ? '' : `; judged now it would be ${row.status}`;
+    return { ...row, status: 'ok', reason: `${why}${judged}${row.reason ? `; ${row.reason}` : ''}` };
+  });
+}
+
+const formatPercent = (share: number): string => `${(100 * share).toFixed(1).replace(/\.0$/, '')}%`;

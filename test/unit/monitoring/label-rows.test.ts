@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricThreshold } from '../../../services/core/metrics/rows/threshold-policy.js';
-import { labelRows, PROVISIONAL_COVERAGE_REASON, type WindowLabels } from '../../../services/core/monitoring/label-rows.js';
+import { labelRows, PROVISIONAL_COVERAGE_REASON, provisionalBelowCoverage, type WindowLabels } from '../../../services/core/monitoring/label-rows.js';
+import { resultRow } from '../../../services/core/metrics/result-row.js';
 
 const THRESHOLDS: Record<string, MetricThreshold> = {
   label_coverage: { warn: 0.8, alert: 0.5, direction: 'below' },
@@ -32,5 +33,29 @@ describe('label rows', () => {
     for (const metric of ['label_delay_median_seconds', 'label_delay_p90_seconds']) {
       expect(rows.get(metric)).toMatchObject({ value: null, n_current: 0, status: 'undefined', reason: 'no outcome has arrived for this window yet' });
     }
+  });
+});
+
+describe('performance below the minimum label coverage', () => {
+  const rows = [
+    resultRow({ kind: 'performance', metric: 'auroc', value: 0.64, threshold: 0.7, status: 'alert', reason: 'AUROC 0.64 is below the alert threshold 0.7' }),
+    resultRow({ kind: 'performance', metric: 'cbpe_auroc', value: 0.81, status: 'ok' }),
+    resultRow({ kind: 'calibration', metric: 'ece', value: 0.02, status: 'ok' }),
+    resultRow({ kind: 'fairness', metric: 'equalized_odds_difference', segment: 'sex', status: 'undefined', reason: 'too few outcomes' }),
+    resultRow({ kind: 'drift', metric: 'psi', feature: 'lactate', value: 0.4, status: 'alert' }),
+  ];
+
+  it('is reported but not judged, and says so with the status it would have had; the estimate and drift are untouched', () => {
+    const judged = provisionalBelowCoverage(rows, { predictions: 200, outcomes: 60 }, 0.8);
+    expect(judged[0]).toMatchObject({ value: 0.64, status: 'ok', reason: 'provisional: label coverage 30% is below the minimum 80%; judged now it would be alert; AUROC 0.64 is below the alert threshold 0.7' });
+    expect(judged[1]).toEqual(rows[1]);
+    expect(judged[2]).toMatchObject({ status: 'ok', reason: 'provisional: label coverage 30% is below the minimum 80%' });
+    expect(judged[3]).toEqual(rows[3]);
+    expect(judged[4]).toEqual(rows[4]);
+  });
+
+  it('changes nothing at or above the minimum, or without predictions', () => {
+    expect(provisionalBelowCoverage(rows, { predictions: 200, outcomes: 160 }, 0.8)).toEqual(rows);
+    expect(provisionalBelowCoverage(rows, { predictions: 0, outcomes: 0 }, 0.8)).toEqual(rows);
   });
 });
