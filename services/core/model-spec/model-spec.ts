@@ -98,7 +98,7 @@ interface ModelSpecDocument {
   decision_threshold?: number;
   min_group_size?: number;
   drift?: { fdr?: number; bins?: number };
-  thresholds?: Record<string, { warn?: number; alert?: number; direction?: Direction }>;
+  thresholds?: Record<string, { warn?: number; alert?: number; direction?: Direction; scope?: 'all' | 'population' }>;
   monitoring?: {
     windows?: readonly string[];
     baseline?: BaselineDocument;
@@ -236,8 +236,8 @@ function toModelSpec(document: ModelSpecDocument): ModelSpec {
   const defaults = MODEL_SPEC_DEFAULTS;
   const monitoring = document.monitoring ?? {};
   const thresholds: Record<string, MetricThreshold> = {};
-  for (const [metric, { warn, alert, direction }] of Object.entries(document.thresholds ?? {})) {
-    thresholds[metric] = { direction: direction ?? 'above', ...(warn === undefined ? {} : { warn }), ...(alert === undefined ? {} : { alert }) };
+  for (const [metric, { warn, alert, direction, scope }] of Object.entries(document.thresholds ?? {})) {
+    thresholds[metric] = { direction: direction ?? 'above', ...(warn === undefined ? {} : { warn }), ...(alert === undefined ? {} : { alert }), ...(scope === 'population' ? { scope } : {}) };
   }
   return {
     modelId: document.model_id,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareColumns, driftAndQualityRows, type FeatureColumns } from '../../../services/core/metrics/rows/drift-rows.js';
+import fc from 'fast-check';
+import { compareColumns, driftAndQualityRows, roundedUpToTwoDigits, sketchNote, type FeatureColumns } from '../../../services/core/metrics/rows/drift-rows.js';
 import { benjaminiHochberg } from '../../../services/core/metrics/multiple-testing.js';
 import { classify } from '../../../services/core/metrics/rows/threshold-policy.js';
 import { createRandom } from '../../../services/simulator/random.js';
@@ -86,11 +87,54 @@ describe('driftAndQualityRows', () => {
     expect(shifted?.value).toBeGreaterThan(0.1);
   });
 
+  it('lets a distance beyond its threshold warn only when its feature\'s test is significant', () => {
+    // 40 rows a side: the PSI over 10 bins of two samples of one distribution is often beyond 0.1
+    // by chance alone, while KS, with Benjamini-Hochberg over the features, is not significant.
+    const small: FeatureColumns[] = [
+      { name: 'chance', type: 'numeric', reference: normalColumn(23, 40, 0), current: normalColumn(24, 40, 0) },
+      { name: 'moved', type: 'numeric', reference: normalColumn(25, 40, 0), current: normalColumn(26, 40, 3) },
+    ];
+    const psi = { warn: 0.1, alert: 0.25, direction: 'above' as const };
+    const rows = driftAndQualityRows(small.map((feature) => compareColumns(feature)), { thresholds: (metric) => (metric === 'psi' ? psi : undefined) });
+    const row = (feature: string, metric: string) => rows.find((candidate) => candidate.feature === feature && candidate.metric === metric)!;
+
+    expect(row('chance', 'ks').status).toBe('ok');
+    expect(row('chance', 'psi').value).toBeGreaterThan(psi.warn);
+    expect(row('chance', 'psi')).toMatchObject({ status: 'ok', threshold: classify(row('chance', 'psi').value!, psi).threshold });
+    expect(row('chance', 'psi').reason).toMatch(/^beyond its (warn|alert) threshold .*, but the Kolmogorov-Smirnov test is not significant \(Benjamini-Hochberg adjusted p = /);
+
+    expect(row('moved', 'ks').status).toBe('alert');
+    expect(row('moved', 'psi').status).toBe('alert');
+    expect(row('moved', 'psi').reason).toMatch(/^beyond its alert threshold 0.25, and the Kolmogorov-Smirnov test is significant/);
+    // Quality rows keep their thresholds alone.
+    const quality = driftAndQualityRows(small.map((feature) => compareColumns(feature)), { thresholds: (metric) => (metric === 'missing_share' ? { warn: -1, direction: 'above' } : undefined) });
+    expect(quality.find((candidate) => candidate.feature === 'chance' && candidate.metric === 'missing_share')?.status).toBe('warn');
+  });
+
   it('reports what cannot be computed as undefined with a reason, never as 0', () => {
     const rows = driftAndQualityRows([compareColumns({ name: 'lactate', type: 'numeric', reference: [1, 2, 3], current: [null, null] })], { thresholds: noThresholds });
     const ks = rows.find((row) => row.metric === 'ks');
     expect(ks).toMatchObject({ status: 'undefined', value: null, p_value: null });
     expect(ks?.reason).toMatch(/current/);
     expect(rows.find((row) => row.metric === 'missing_share')).toMatchObject({ status: 'ok', value: 1 });
+  });
+});
+
+describe('sketchNote', () => {
+  it('states a bound never below the error it bounds, to two significant digits', () => {
+    expect(sketchNote(0)).toBe("from the window's sketches, exactly");
+    expect(sketchNote(0.0029041626)).toBe("from the window's sketches, within 0.0030 of the exact value");
+    expect(roundedUpToTwoDigits(0.0012303)).toBe('0.0013');
+    expect(roundedUpToTwoDigits(0.0000483746)).toBe('0.000049');
+    expect(roundedUpToTwoDigits(0.0099999)).toBe('0.010');
+    expect(roundedUpToTwoDigits(0.25)).toBe('0.25');
+    fc.assert(
+      fc.property(fc.double({ min: 1e-300, max: 1e300, noNaN: true }), (error) => {
+        const stated = Number(roundedUpToTwoDigits(error));
+        expect(stated).toBeGreaterThanOrEqual(error);
+        // Two significant digits rounded up: at most one unit in the second digit above.
+        expect(stated).toBeLessThanOrEqual(error * 1.1 + Number.MIN_VALUE);
+      }),
+    );
   });
 });

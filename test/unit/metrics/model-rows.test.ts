@@ -35,6 +35,24 @@ describe('rows of the model metrics', () => {
     expect(rows.find((row) => row.metric === 'sensitivity')?.reason).toMatch(/^\d+ of \d+$/);
   });
 
+  it('judges a population-scoped threshold on the population row only', () => {
+    const report = groupFairness({ scores, labels, groups, threshold: 0.3, minimumGroupSize: 30 });
+    const everywhere = { warn: 0.01, direction: 'above' as const };
+    const judged = (scope: 'all' | 'population') => {
+      const thresholds = (metric: string) => (metric === 'prevalence' ? { ...everywhere, scope } : undefined);
+      const population = performanceRows(binaryClassificationMetrics({ kind: 'binary-classification', scores, labels, threshold: 0.3 }), thresholds).find((row) => row.metric === 'prevalence')!;
+      const perGroup = fairnessRows('sex', report, thresholds).filter((row) => row.metric === 'prevalence' && row.status !== 'undefined');
+      return { population, perGroup };
+    };
+    const all = judged('all');
+    expect(all.population).toMatchObject({ status: 'warn', threshold: 0.01 });
+    expect(all.perGroup.length).toBeGreaterThan(0);
+    for (const row of all.perGroup) expect(row).toMatchObject({ status: 'warn', threshold: 0.01 });
+    const population = judged('population');
+    expect(population.population).toMatchObject({ status: 'warn', threshold: 0.01 });
+    for (const row of population.perGroup) expect(row).toMatchObject({ status: 'ok', threshold: null });
+  });
+
   it('says why a metric is undefined instead of reporting 0', () => {
     const report = binaryClassificationMetrics({ kind: 'binary-classification', scores: [0.2, 0.4, 0.9], labels: [1, 1, 1], threshold: 0.5 });
     const auroc = performanceRows(report, noThresholds)[0]!;

@@ -65,6 +65,8 @@ export interface DriftRowOptions {
 
 interface PendingTest {
   row: ResultRow;
+  feature: string;
+  test: 'ks' | 'chi_square';
   statistic: number;
   pValue: number;
   /** The spec's warn and alert bounds on the statistic, when it sets them. */
@@ -73,9 +75,22 @@ interface PendingTest {
   maximumError: number | undefined;
 }
 
-/** How a row computed from sketches states the bound on its error. */
+/**
+ * How a row computed from sketches states the bound on its error: to two significant digits,
+ * rounded up, so that the stated bound holds even when the exact value is at the end of the range.
+ */
 export const sketchNote = (maximumError: number): string =>
-  maximumError === 0 ? "from the window's sketches, exactly" : `from the window's sketches, within ${maximumError.toPrecision(2)} of the exact value`;
+  maximumError === 0 ? "from the window's sketches, exactly" : `from the window's sketches, within ${roundedUpToTwoDigits(maximumError)} of the exact value`;
+
+/** A positive number rounded up to two significant digits, as text (0.0029041 → "0.0030"). */
+export function roundedUpToTwoDigits(value: number): string {
+  if (!(value > 0) || !Number.isFinite(value)) return String(value);
+  const exponent = Math.floor(Math.log10(value)) - 1;
+  let digits = Math.ceil(value / 10 ** exponent);
+  // The division may land just below an integer; the decimal read back must not be below the value.
+  while (Number(`${digits}e${exponent}`) < value) digits += 1;
+  return Number(`${digits}e${exponent}`).toPrecision(2);
+}
 
 /**
  * Drift and data-quality rows for every feature. The KS and chi-square tests of all features are
@@ -83,13 +98,18 @@ export const sketchNote = (maximumError: number): string =>
  * alerts. When the spec also sets `ks` or `chi_square` thresholds, they bound the statistic beside
  * the test, because with many rows a shift too small to matter is significant: a test then warns
  * or alerts only when it is significant and its statistic is beyond the warn or alert bound, and
- * its row's threshold is that bound rather than the false discovery rate. Distances are judged by
- * their thresholds alone, when the spec sets them.
+ * its row's threshold is that bound rather than the false discovery rate. A distance (PSI,
+ * Wasserstein, divergences, L-infinity, unseen share) is the effect size: it warns or alerts when
+ * it is beyond its threshold and its feature's test is significant, since on a small window a
+ * distance beyond its bound may be chance; without a defined test, its threshold alone judges it.
+ * Quality rows (missing and out-of-range shares) are judged by their thresholds alone.
  */
 export function driftAndQualityRows(features: readonly FeatureComparison[], options: DriftRowOptions): ResultRow[] {
   const falseDiscoveryRate = options.falseDiscoveryRate ?? 0.05;
   const rows: ResultRow[] = [];
   const tests: PendingTest[] = [];
+  /** Each feature's distance rows, judged again once its test's significance is known. */
+  const effectSizes = new Map<string, ResultRow[]>();
 
   const measure = (kind: 'drift' | 'quality', metric: string, feature: string, outcome: Outcome<number>, counts: EntryCounts, maximumError?: number): void => {
     if (!outcome.defined) {
@@ -97,17 +117,19 @@ export function driftAndQualityRows(features: readonly FeatureComparison[], opti
       return;
     }
     const { status, threshold } = classify(outcome.value, options.thresholds(metric));
-    rows.push({ ...emptyRow(kind, metric, feature, counts), value: outcome.value, threshold, status, reason: maximumError === undefined ? null : sketchNote(maximumError) });
+    const row: ResultRow = { ...emptyRow(kind, metric, feature, counts), value: outcome.value, threshold, status, reason: maximumError === undefined ? null : sketchNote(maximumError) };
+    rows.push(row);
+    if (kind === 'drift') effectSizes.set(feature, [...(effectSizes.get(feature) ?? []), row]);
   };
 
-  const test = (metric: string, feature: string, outcome: Outcome<{ statistic: number; pValue: number }>, counts: EntryCounts, maximumError?: number): void => {
+  const test = (metric: 'ks' | 'chi_square', feature: string, outcome: Outcome<{ statistic: number; pValue: number }>, counts: EntryCounts, maximumError?: number): void => {
     if (!outcome.defined) {
       rows.push(undefinedRow('drift', metric, feature, counts, outcome.reason));
       return;
     }
     const row: ResultRow = { ...emptyRow('drift', metric, feature, counts), value: outcome.value.statistic, p_value: outcome.value.pValue, threshold: falseDiscoveryRate };
     rows.push(row);
-    tests.push({ row, statistic: outcome.value.statistic, pValue: outcome.value.pValue, statisticThreshold: options.thresholds(metric), maximumError });
+    tests.push({ row, feature, test: metric, statistic: outcome.value.statistic, pValue: outcome.value.pValue, statisticThreshold: options.thresholds(metric), maximumError });
   };
 
   for (const feature of features) {
@@ -153,10 +175,20 @@ export function driftAndQualityRows(features: readonly FeatureComparison[], opti
       }
       if (pending.maximumError !== undefined) notes.push(sketchNote(pending.maximumError));
       pending.row.reason = notes.join('; ');
+      for (const distance of effectSizes.get(pending.feature) ?? []) {
+        if (distance.status === 'ok') continue;
+        const decision = significant
+          ? `beyond its ${distance.status} threshold ${distance.threshold}, and the ${TEST_NAMES[pending.test]} test is significant (Benjamini-Hochberg adjusted p = ${adjusted.toPrecision(3)})`
+          : `beyond its ${distance.status} threshold ${distance.threshold}, but the ${TEST_NAMES[pending.test]} test is not significant (Benjamini-Hochberg adjusted p = ${adjusted.toPrecision(3)} over ${tests.length} tests at false discovery rate ${falseDiscoveryRate}), so the shift may be chance`;
+        if (!significant) distance.status = 'ok';
+        distance.reason = distance.reason === null ? decision : `${decision}; ${distance.reason}`;
+      }
     });
   }
   return rows;
 }
+
+const TEST_NAMES = { ks: 'Kolmogorov-Smirnov', chi_square: 'chi-square' } as const;
 
 function emptyRow(kind: 'drift' | 'quality', metric: string, feature: string, counts: EntryCounts): ResultRow {
   return resultRow({ kind, metric, feature, ...counts });

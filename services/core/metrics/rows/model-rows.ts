@@ -27,7 +27,7 @@ interface RowValue {
 function row(kind: ResultKind, metric: string, scope: RowScope, nCurrent: number | null, outcome: Outcome<RowValue>, thresholds: ThresholdLookup): ResultRow {
   const base = baseRow(kind, metric, scope, nCurrent);
   if (!outcome.defined) return { ...base, status: 'undefined', reason: outcome.reason };
-  const { status, threshold } = classify(outcome.value.value, thresholds(metric));
+  const { status, threshold } = classify(outcome.value.value, thresholds(metric), scope.segment);
   return {
     ...base,
     value: outcome.value.value,

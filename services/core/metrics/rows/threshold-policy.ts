@@ -8,6 +8,11 @@ export interface MetricThreshold {
   warn?: number;
   alert?: number;
   direction: 'above' | 'below';
+  /**
+   * `population`: the bounds judge only the whole population's row, not a segment's or a group's
+   * (a prevalence that differs between groups by nature); every row otherwise.
+   */
+  scope?: 'all' | 'population';
 }
 
 export type ThresholdLookup = (metric: string) => MetricThreshold | undefined;
@@ -18,8 +23,9 @@ export interface Classification {
   threshold: number | null;
 }
 
-export function classify(value: number, threshold: MetricThreshold | undefined): Classification {
-  if (threshold === undefined) return { status: 'ok', threshold: null };
+/** The status of a value under its threshold; `segment` is the row's (null for the whole population). */
+export function classify(value: number, threshold: MetricThreshold | undefined, segment: string | null = null): Classification {
+  if (threshold === undefined || (threshold.scope === 'population' && segment !== null)) return { status: 'ok', threshold: null };
   const beyond = (bound: number | undefined): boolean =>
     bound !== undefined && (threshold.direction === 'above' ? value > bound : value < bound);
   if (beyond(threshold.alert)) return { status: 'alert', threshold: threshold.alert ?? null };
