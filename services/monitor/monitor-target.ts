@@ -13,7 +13,12 @@ export async function startMonitorTarget(shared: SharedServices): Promise<Runnin
     logger: logger.child({ target: 'monitor' }),
     metrics: new MonitorMetrics(shared.metrics.registry),
     vigilVersion: packageVersion(),
+    instanceId: shared.instanceId(),
+    // Long enough to outlast a slow pass between renewals; a killed monitor's work moves after it.
+    leaseMs: Math.max(30_000, 6 * config.monitor.intervalMs),
   });
+  // A refused first lease is logged and tried again at the first pass.
+  await monitor.join();
   const stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<unknown> = Promise.resolve();
@@ -39,6 +44,7 @@ export async function startMonitorTarget(shared: SharedServices): Promise<Runnin
       stopping.abort();
       clearTimeout(timer);
       await pass;
+      await monitor.leave();
     },
   };
 }

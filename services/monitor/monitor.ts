@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { clickhouseErrorIdentity } from '../adapters/clickhouse/storage-errors.js';
 import { BaselineStore } from '../adapters/clickhouse/baseline-store.js';
 import { MetricResultsStore } from '../adapters/clickhouse/metric-results-store.js';
+import { MonitorMembership } from '../adapters/clickhouse/monitor-membership.js';
 import { MonitorQueries } from '../adapters/clickhouse/monitor-queries.js';
 import { readWindowCells } from '../adapters/clickhouse/window-cells.js';
 import { checkModelsFolder } from '../adapters/model-spec/models-folder.js';
@@ -15,6 +16,7 @@ import { reportSettings, thresholdLookup, type ModelSpec } from '../core/model-s
 import { labelRows, provisionalBelowCoverage } from '../core/monitoring/label-rows.js';
 import { volumeRows } from '../core/monitoring/volume-rows.js';
 import { poolRareGroups, specHash, tooSmallRow, windowStartOf, windowState } from '../core/monitoring/window-plan.js';
+import { ownerOf, workUnit } from '../core/monitoring/work-assignment.js';
 import { formatDuration } from '../core/time/duration.js';
 import { BaselineFitter } from './baseline-fitter.js';
 
@@ -25,6 +27,10 @@ export interface MonitorOptions {
   logger: Logger;
   metrics: MonitorMetrics;
   vigilVersion: string;
+  /** This monitor's name among those sharing the database; each model and window size is evaluated by one of them. */
+  instanceId: string;
+  /** How long a membership lease lasts without renewal; 30 s unless given. */
+  leaseMs?: number;
   /** Wall clock for evaluated_at and the last-success gauge; injected by tests. */
   now?: () => number;
   /** Windows evaluated per model and size in one pass, newest first, so that a long history is worked through over several passes. */
@@ -43,6 +49,7 @@ interface ModelEntry {
 }
 
 const DEFAULT_MAXIMUM_EVALUATIONS_PER_PASS = 50;
+const DEFAULT_LEASE_MS = 30_000;
 
 /**
  * Evaluates the windows of every model of the models folder that need it. A window needs an
@@ -51,6 +58,11 @@ const DEFAULT_MAXIMUM_EVALUATIONS_PER_PASS = 50;
  * label horizon), and once more when it becomes final. Summaries are kept in memory, so after a
  * restart each window within the label horizon is evaluated once again. A failure is logged,
  * counted and retried at the next pass; it never stops the monitor.
+ *
+ * Monitors sharing a database split the work: every pass renews this one's membership lease, and
+ * each model and window size is evaluated by the live member that rendezvous hashing picks
+ * (work-assignment.ts). A monitor shows gauges only for what it evaluates, so each series has one
+ * source; when a unit moves to another member, its series here are removed.
  */
 export class Monitor {
   private readonly queries: MonitorQueries;
@@ -65,6 +77,11 @@ export class Monitor {
   /** Failure kinds logged since the last clean pass: one line per kind, not one per window. */
   private readonly loggedFailures = new Set<string>();
   private models: ModelEntry[] = [];
+  private readonly membership: MonitorMembership;
+  private readonly leaseMs: number;
+  /** The live members at the last renewal, this monitor among them. */
+  private members: string[] = [];
+  private renewedAt = -Infinity;
   private lastProblems = '';
   lastPassSucceeded = true;
 
@@ -74,14 +91,39 @@ export class Monitor {
     this.now = options.now ?? Date.now;
     this.baselines = new BaselineFitter(this.queries, new BaselineStore(options.client, options.database), this.now);
     this.maximumEvaluationsPerPass = options.maximumEvaluationsPerPass ?? DEFAULT_MAXIMUM_EVALUATIONS_PER_PASS;
+    this.membership = new MonitorMembership(options.client, options.database);
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  /**
+   * Takes a membership lease before the first pass, so that monitors started together see each
+   * other at their first pass and split the work from the start; false when storage refused.
+   */
+  async join(): Promise<boolean> {
+    return this.renewMembership(true);
+  }
+
+  /** Gives up this monitor's lease, so that the others take over its work at their next pass. */
+  async leave(): Promise<void> {
+    try {
+      await this.membership.leave(this.options.instanceId);
+    } catch (error) {
+      this.failed('', null, 'membership', error);
+    }
   }
 
   /** One pass over every model and window size; never throws. `signal` stops it between windows. */
   async runPass(signal?: AbortSignal): Promise<PassReport> {
     const report: PassReport = { evaluated: 0, failed: 0 };
     const folderClean = await this.readModels();
+    if (!(await this.renewMembership(true))) {
+      this.lastPassSucceeded = false;
+      return { evaluated: 0, failed: 1 };
+    }
     for (const model of this.models) {
       if (signal?.aborted) break;
+      const owned = model.spec.monitoring.windowSizesMs.filter((sizeMs) => this.owns(model.spec.modelId, formatDuration(sizeMs)));
+      if (owned.length === 0) continue;
       let watermark: number | null;
       try {
         watermark = await this.queries.watermark(model.spec.modelId);
@@ -91,8 +133,14 @@ export class Monitor {
         continue;
       }
       if (watermark === null) continue;
-      for (const sizeMs of model.spec.monitoring.windowSizesMs) {
+      for (const sizeMs of owned) {
         if (signal?.aborted) break;
+        // A long pass renews its lease on the way, so that the others do not take its work over.
+        if (!(await this.renewMembership(false))) {
+          report.failed += 1;
+          break;
+        }
+        if (!this.owns(model.spec.modelId, formatDuration(sizeMs))) continue;
         const outcome = await this.evaluateSize(model, sizeMs, watermark, signal);
         report.evaluated += outcome.evaluated;
         report.failed += outcome.failed;
@@ -106,12 +154,46 @@ export class Monitor {
     return report;
   }
 
+  /**
+   * Renews the lease when `always` or when a third of it has passed, and releases what another
+   * member now owns; false after a failure, logged, which leaves the pass without work.
+   */
+  private async renewMembership(always: boolean): Promise<boolean> {
+    if (!always && performance.now() - this.renewedAt < this.leaseMs / 3) return true;
+    try {
+      this.members = await this.membership.renew(this.options.instanceId, this.leaseMs);
+      this.renewedAt = performance.now();
+    } catch (error) {
+      this.failed('', null, 'membership', error);
+      return false;
+    }
+    this.options.metrics.members.set(this.members.length);
+    for (const key of [...this.latestWindows.keys()]) {
+      const [modelId, windowSize] = key.split('\u0000') as [string, string];
+      if (!this.owns(modelId, windowSize)) this.release(modelId, windowSize);
+    }
+    return true;
+  }
+
+  private owns(modelId: string, windowSize: string): boolean {
+    return ownerOf(workUnit(modelId, windowSize), this.members) === this.options.instanceId;
+  }
+
+  /** Forgets what this monitor showed and remembered of a model and size that another member now evaluates. */
+  private release(modelId: string, windowSize: string): void {
+    this.latestWindows.delete(windowKey(modelId, windowSize));
+    this.options.metrics.forget(modelId, windowSize);
+    const prefix = `${windowKey(modelId, windowSize)}\u0000`;
+    for (const key of [...this.evaluatedSignatures.keys()]) if (key.startsWith(prefix)) this.evaluatedSignatures.delete(key);
+  }
+
   /** Per model, its latest closed 1h window: predictions, label coverage, AUROC (or its estimate) and rows in warn or alert. */
   status(): string {
     if (this.models.length === 0) return 'monitor: no model';
     return this.models
       .map(({ spec }) => {
         const latest = this.latestWindows.get(windowKey(spec.modelId, '1h'));
+        if (!this.owns(spec.modelId, '1h') && this.members.length > 0) return `monitor ${spec.modelId} 1h: evaluated by ${ownerOf(workUnit(spec.modelId, '1h'), this.members)}`;
         if (latest === undefined) return `monitor ${spec.modelId}: no 1h window evaluated yet`;
         const { predictions, outcomes } = latest.accounting;
         const coverage = predictions > 0 ? `${Math.round((100 * outcomes) / predictions)}%` : 'n/a';
@@ -225,6 +307,7 @@ export class Monitor {
         specHash: model.hash,
         vigilVersion: this.options.vigilVersion,
         evaluatedAt: this.now(),
+        evaluatedBy: this.options.instanceId,
       },
       rows,
     );

@@ -17,6 +17,8 @@ export interface SharedServices {
   eventStore(): Promise<EventStore>;
   /** The migrated storage client, for targets that read what the collector stored. */
   storage(): Promise<ClickHouseClient>;
+  /** This process's instance id: VIGIL_INSTANCE_ID, or a slot claimed on this host. */
+  instanceId(): string;
 }
 
 /** A started target: what it adds to /readyz, a one-line status, and how to stop it. */

@@ -66,7 +66,7 @@ export async function startVigil(config: VigilConfig, targets: readonly Target[]
 
   const eventStore = lazy(async () => new EventStore(await storageClient(), config.storage.database));
 
-  const shared: SharedServices = { config, logger, metrics, transport, codec, eventStore, storage: storageClient };
+  const shared: SharedServices = { config, logger, metrics, transport, codec, eventStore, storage: storageClient, instanceId };
   const running: RunningTarget[] = [];
   const stopAll = async (): Promise<void> => {
     // Stop in reverse start order: producers of traffic before its consumers, then shared clients.

@@ -20,6 +20,7 @@ function evaluation(overrides: Partial<WindowEvaluation> = {}): WindowEvaluation
     specHash: '9e2a77',
     vigilVersion: '0.1.0',
     evaluatedAt: windowStart + HOUR + 60_000,
+    evaluatedBy: 'monitor-0',
     ...overrides,
   };
 }

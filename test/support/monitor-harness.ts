@@ -51,7 +51,7 @@ export async function testModelsFolder(): Promise<{ directory: string; remove():
 }
 
 /** A monitor over the storage and models folder, with an injected clock and a registry of its own. */
-export function monitorOn(storage: StorageHarness, modelsDirectory: string, clock: { now: number }) {
+export function monitorOn(storage: StorageHarness, modelsDirectory: string, clock: { now: number }, instanceId = 'monitor-test') {
   const registry = new Registry();
   const monitor = new Monitor({
     client: storage.client,
@@ -60,6 +60,7 @@ export function monitorOn(storage: StorageHarness, modelsDirectory: string, cloc
     logger: quietLogger,
     metrics: new MonitorMetrics(registry),
     vigilVersion: 'test',
+    instanceId,
     now: () => clock.now,
     maximumEvaluationsPerPass: 1000,
   });

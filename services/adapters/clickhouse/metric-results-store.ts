@@ -18,6 +18,8 @@ export interface WindowEvaluation {
   specHash: string;
   vigilVersion: string;
   evaluatedAt: number;
+  /** The monitor instance that evaluated the window. */
+  evaluatedBy: string;
 }
 
 export interface EvaluatedWindow {
@@ -39,6 +41,7 @@ interface EvaluationRecord {
   spec_hash: string;
   vigil_version: string;
   evaluated_at: string;
+  evaluated_by: string;
   result_rows: number;
 }
 
@@ -113,6 +116,7 @@ export class MetricResultsStore {
           spec_hash: evaluation.specHash,
           vigil_version: evaluation.vigilVersion,
           evaluated_at: clickhouseTime(evaluation.evaluatedAt),
+          evaluated_by: evaluation.evaluatedBy,
           result_rows: rows.length,
         },
       ],
@@ -180,6 +184,7 @@ export class MetricResultsStore {
         specHash: record.spec_hash,
         vigilVersion: record.vigil_version,
         evaluatedAt: epochMs(record.evaluated_at),
+        evaluatedBy: record.evaluated_by,
       },
       rows: rowsByEvaluation.get(record.evaluation_id) ?? [],
     }));

@@ -34,6 +34,7 @@ export class MonitorMetrics {
   readonly evaluationFailures: Counter<WindowLabel>;
   readonly evaluationSeconds: Histogram;
   readonly lastSuccess: Gauge;
+  readonly members: Gauge;
   /** The row labels each model and size has series for, to remove those its next latest window lacks. */
   private readonly rowLabels = new Map<string, { values: Map<string, Record<RowLabel, string>>; statuses: Map<string, Record<RowLabel, string>> }>();
 
@@ -55,7 +56,20 @@ export class MonitorMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.members = new Gauge({ name: 'vigil_monitor_members', help: 'Monitors sharing the database whose lease was live at the last renewal, this one included; they split the models and window sizes between them.', registers });
     this.lastSuccess = new Gauge({ name: 'vigil_monitor_last_success_timestamp_seconds', help: 'When the last monitor pass without a failure ended (wall clock).', registers });
+  }
+
+  /** Removes every series of a model and size, once another monitor evaluates it. */
+  forget(modelId: string, windowSize: string): void {
+    const windowLabels = { model: modelId, window: windowSize };
+    for (const gauge of [this.windowPredictions, this.windowOutcomes, this.labelCoverage, this.windowEnd]) gauge.remove(windowLabels);
+    const key = `${modelId}\u0000${windowSize}`;
+    const previous = this.rowLabels.get(key);
+    if (previous === undefined) return;
+    for (const labels of previous.statuses.values()) this.metricStatus.remove(labels);
+    for (const labels of previous.values.values()) this.metricValue.remove(labels);
+    this.rowLabels.delete(key);
   }
 
   /** Replaces the series of a model and size with those of its latest evaluated window. */
