@@ -5,6 +5,7 @@ import { ConfigError, EXTRA_TARGETS, SERVICE_TARGETS, loadConfig, parseTargets, 
 import { createLogger } from '../adapters/telemetry/logger.js';
 import { packageVersion } from '../adapters/project/project-files.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../simulator/scenarios.js';
+import { parseUtcTime } from '../core/time/utc-time.js';
 
 /** The exit code of a command line that names an unknown command or option, or gives an option a bad value. */
 const USAGE_ERROR = 2;
@@ -22,6 +23,14 @@ interface SimulateOptions {
   count?: number;
   seed?: number;
   scenario?: ScenarioName;
+}
+
+interface ExportOptions {
+  model: string;
+  from: number;
+  to: number;
+  format?: 'csv' | 'ndjson';
+  out?: string;
 }
 
 interface ReportOptions {
@@ -45,6 +54,12 @@ function positiveNumber(raw: string): number {
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('Expected a positive number.');
   return value;
+}
+
+function utcTime(raw: string): number {
+  const parsed = parseUtcTime(raw);
+  if (!parsed.ok) throw new InvalidArgumentError(`${parsed.problem}.`);
+  return parsed.time;
 }
 
 function targetList(raw: string): Target[] {
@@ -127,6 +142,36 @@ async function main(argv: readonly string[]): Promise<number> {
     .action(async (options: ReportOptions) => {
       const { reportCommand } = await import('./report-command.js');
       exitCode = await reportCommand({ spec: options.spec, reference: options.reference, current: options.current, format: options.format, out: options.out });
+    });
+
+  program
+    .command('export')
+    .description("a model's predictions of a time range as a dataset file, as the monitor's windows count them")
+    .requiredOption('--model <id>', 'model id, as its specification in the models folder (VIGIL_MODELS_DIR) names it')
+    .addOption(new Option('--from <time>', 'first prediction time included: an ISO-8601 date or UTC time, such as 2026-11-30T00:00:00Z').argParser(utcTime).makeOptionMandatory())
+    .addOption(new Option('--to <time>', 'prediction time excluded, as --from').argParser(utcTime).makeOptionMandatory())
+    .addOption(new Option('--format <format>', 'file format (default: ndjson for an --out file ending .ndjson or .jsonl, else csv)').choices(['csv', 'ndjson']))
+    .option('--out <file>', 'write the rows to this file instead of standard output')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Writes one row per prediction with occurred_at in [--from, --to), counted as the monitor counts',
+        "a window's: each prediction_id once (its earliest stored copy), predictions with a wrongly typed",
+        'feature or a score outside [0, 1] left out, the label of the latest outcome when it is 0 or 1.',
+        "Columns: prediction_id, occurred_at (UTC), the spec's features, score, label and segments, as",
+        'vigil report reads them; a missing value is an empty cell (CSV) or null (NDJSON). Entity keys',
+        'are never exported. Rows are streamed in occurred_at order, so memory does not grow with them.',
+        '',
+        'Recompute a window offline on its rows and its baseline\'s (here 14 days ending 2 days before it):',
+        '  vigil export --model sepsis-risk --from 2026-11-30 --to 2026-12-01 --out window.csv',
+        '  vigil export --model sepsis-risk --from 2026-11-14 --to 2026-11-28 --out baseline.csv',
+        '  vigil report --spec infra/models/sepsis-risk.model.yaml --reference baseline.csv --current window.csv',
+      ].join('\n'),
+    )
+    .action(async (options: ExportOptions) => {
+      const { exportCommand } = await import('./export-command.js');
+      exitCode = await exportCommand(loadConfig(env), { model: options.model, from: options.from, to: options.to, format: options.format, out: options.out });
     });
 
   const models = program.command('models').description('model specifications kept as code, one file per model');

@@ -278,9 +278,10 @@ const windowBounds = (column: string): string =>
 /**
  * The window's predictions, each prediction_id once (window_first_copies, with its `refused` flag),
  * and the latest outcome of each (latest_outcomes, with how many outcomes it has; `latest` holds
- * its label kind, value and observed_at).
+ * its label kind, value and observed_at). Query parameters: model, start, end (epoch ms),
+ * numericFeatures and categoricalFeatures (the spec's names, the score column left out).
  */
-function windowTables(database: string): string {
+export function windowTables(database: string): string {
   return `
     window_predictions AS (
       SELECT event_id, prediction_id, occurred_at, score, features_numeric, features_text, features_boolean, segments
