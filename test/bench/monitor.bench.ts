@@ -1,0 +1,795 @@
+/**
+ * Monitor benchmark: one window evaluated the way the monitor evaluates it (ClickHouse aggregates
+ * the window's events into sketch cells, the core revives the sketches and reports on them), for
+ * windows of growing size on embedded chDB, against the exact `vigil report` path and Evidently's
+ * data drift preset on the same rows.
+ *
+ * The model has 16 numeric and 4 categorical features and 5 segment attributes; its baseline is a
+ * production range of 100,000 predictions, fitted as the monitor fits one. Each window holds the
+ * given number of predictions, 90% of them with a binary outcome, drifted from the baseline in a
+ * few features and in the score. Events are generated inside ClickHouse (INSERT ... SELECT FROM
+ * numbers(N)), deterministic. Every window is evaluated in a process of its own, so that its peak
+ * memory is its own; the process that wrote the events is gone by then. The embedded ClickHouse runs
+ * inside that process, so its RSS includes ClickHouse's working memory for the queries, which a
+ * ClickHouse server would hold instead; the JS heap is the monitor's own.
+ *
+ * A window is evaluated up to --repeats times while its runs take under 30 s in all, and the median
+ * is printed; where the first run took at most 15 s, one more run sends readWindowCells' queries one
+ * at a time, so that each is timed alone. The exact path exports the baseline's and the window's
+ * rows to CSV and reads them as `vigil report` does; only datasetReport is timed against the window.
+ *
+ * Targets (printed, never failing the run: the figures are what count): a window of 1,000,000
+ * predictions evaluated in at most 2 s, memory flat as windows grow, at least 50x Evidently.
+ *   npm run bench:monitor -- [--sizes=100000,1000000] [--reference=100000] [--repeats=3]
+ * Evidently runs where a Python with it is at hand (VIGIL_EVIDENTLY_PYTHON, or python3); without
+ * it the comparison is skipped.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { BaselineStore } from '../../services/adapters/clickhouse/baseline-store.js';
+import { MetricResultsStore } from '../../services/adapters/clickhouse/metric-results-store.js';
+import { applyMigrations } from '../../services/adapters/clickhouse/migrations.js';
+import { BASELINE_ROW_CAP, MonitorQueries } from '../../services/adapters/clickhouse/monitor-queries.js';
+import { createStorageClient } from '../../services/adapters/clickhouse/storage-client.js';
+import { readWindowCells } from '../../services/adapters/clickhouse/window-cells.js';
+import { datasetColumns, readModelDataset } from '../../services/adapters/dataset/model-dataset.js';
+import { modelSpecFromText } from '../../services/adapters/dataset/model-spec-file.js';
+import { packageVersion, projectPath } from '../../services/adapters/project/project-files.js';
+import type { ResultRow } from '../../services/core/metrics/result-row.js';
+import { datasetReport } from '../../services/core/metrics/rows/dataset-report.js';
+import { windowReport } from '../../services/core/metrics/rows/window-report.js';
+import { WindowSketch, type SerializedWindowSketch } from '../../services/core/metrics/sketches/window-sketch.js';
+import { reportSettings, thresholdLookup, type ModelSpec } from '../../services/core/model-spec/model-spec.js';
+import { labelRows, provisionalBelowCoverage } from '../../services/core/monitoring/label-rows.js';
+import { volumeRows } from '../../services/core/monitoring/volume-rows.js';
+import { poolRareGroups, specHash, tooSmallRow, windowState } from '../../services/core/monitoring/window-plan.js';
+import { formatDuration } from '../../services/core/time/duration.js';
+import { BaselineFitter } from '../../services/monitor/baseline-fitter.js';
+
+const { values: options } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '100000,1000000' },
+    reference: { type: 'string', default: '100000' },
+    repeats: { type: 'string', default: '3' },
+    // Internal: the processes this benchmark starts for each step.
+    step: { type: 'string' },
+    data: { type: 'string' },
+    size: { type: 'string' },
+  },
+});
+
+const DATABASE = 'vigil_bench';
+const DAY_MS = 86_400_000;
+/** The baseline: one day of production traffic, fitted by the monitor's BaselineFitter. */
+const BASELINE_FROM = Date.UTC(2026, 0, 1);
+/** The window evaluated: a one-day window a week after the baseline. */
+const WINDOW_START = Date.UTC(2026, 0, 8);
+const WINDOW_END = WINDOW_START + DAY_MS;
+const OUTCOME_SHARE_PERCENT = 90;
+
+const NUMERIC_FEATURES = Array.from({ length: 16 }, (_, index) => `numeric_${String(index).padStart(2, '0')}`);
+const CATEGORICAL_FEATURES = ['admission_source', 'triage_level', 'ward', 'on_antibiotics'];
+const SEGMENTS = ['site', 'sex', 'age_band', 'race_ethnicity', 'payer'];
+
+const TARGET_SECONDS_AT_MILLION = 2;
+const TARGET_EVIDENTLY_RATIO = 50;
+/** Peak memory of the largest window at most this multiple of the smallest's counts as flat. */
+const FLAT_MEMORY_RATIO = 1.5;
+
+/** Each size's processes stop at these bounds, so that the run ends by itself whatever happens. */
+const GENERATE_TIMEOUT_MS = 300_000;
+const EVALUATE_TIMEOUT_MS = 180_000;
+const EVALUATE_TIMEOUT_MS_PER_PREDICTION = 0.4;
+const EVIDENTLY_TIMEOUT_MS = 240_000;
+
+const modelOf = (size: number): string => `bench-window-${size}`;
+
+function benchSpec(size: number): ModelSpec {
+  const document = {
+    model_id: modelOf(size),
+    model_version: '1.0.0',
+    score: 'score',
+    label: 'label',
+    decision_threshold: 0.3,
+    min_group_size: 30,
+    features: [...NUMERIC_FEATURES.map((name) => ({ name, type: 'numeric' })), ...CATEGORICAL_FEATURES.map((name) => ({ name, type: 'categorical' }))],
+    segments: SEGMENTS,
+    drift: { fdr: 0.05, bins: 10 },
+    thresholds: {
+      psi: { warn: 0.1, alert: 0.25 },
+      out_of_range_share: { warn: 0.02, alert: 0.05 },
+      missing_share: { warn: 0.2, alert: 0.35 },
+      unseen_share: { warn: 0.01, alert: 0.05 },
+      auroc: { warn: 0.75, alert: 0.7, direction: 'below' },
+      cbpe_auroc: { warn: 0.75, alert: 0.7, direction: 'below' },
+      ece: { warn: 0.05, alert: 0.1 },
+      equalized_odds_difference: { warn: 0.1, alert: 0.2 },
+      label_coverage: { warn: 0.8, alert: 0.5, direction: 'below' },
+      label_delay_p90_seconds: { warn: 172800, alert: 259200 },
+    },
+    monitoring: {
+      windows: ['1d'],
+      baseline: { production: { from: new Date(BASELINE_FROM).toISOString(), to: new Date(BASELINE_FROM + DAY_MS).toISOString() } },
+      label_horizon: '2d',
+      min_window_size: 100,
+      min_label_coverage: 0.8,
+      max_groups_per_segment: 10,
+    },
+  };
+  return modelSpecFromText('bench.model.json', JSON.stringify(document));
+}
+
+const quoted = (names: readonly string[]): string => `[${names.map((name) => `'${name}'`).join(', ')}]`;
+
+/**
+ * `count` predictions spread evenly over [start, start + one day). Every random number is a hash of
+ * (seed, row, draw), so a run always writes the same events. `drift` 1 moves the means of four
+ * features, widens a fifth, sends 0.5% of a seventh out of range, shifts two categorical features (one
+ * to a category the baseline never saw) and with them the score.
+ */
+function predictionsInsert(database: string): string {
+  const uniform = (draw: string): string => `((bitShiftRight(cityHash64({seed:UInt64}, number, ${draw}), 11) + 0.5) / 9007199254740992)`;
+  return `
+    INSERT INTO ${database}.predictions
+      (event_id, model_id, model_version, prediction_id, occurred_at, entity_key, features_numeric, features_text, features_boolean, features_missing,
+       score, predicted_label, decision_threshold, segments, producer_service, producer_request_id, input_hash, source_topic, source_partition,
+       source_offset, schema_id, ingested_at)
+    SELECT
+      concat({prefix:String}, 'e', toString(number)), {model:String}, '1.0.0', concat({prefix:String}, 'p', toString(number)),
+      fromUnixTimestamp64Milli(toInt64({start:Int64} + intDiv(number * ${DAY_MS}, {count:UInt64})), 'UTC'),
+      concat('entity-', toString(cityHash64({seed:UInt64}, number, 1000) % 1000000)),
+      mapFromArrays(arrayFilter((name, present) -> present, names, present), arrayFilter((value, present) -> present, numeric, present)),
+      mapFromArrays(${quoted(CATEGORICAL_FEATURES)}, categorical),
+      map(),
+      arrayFilter((name, present) -> NOT present, names, present),
+      score, toUInt8(score >= 0.3), 0.3,
+      mapFromArrays(${quoted(SEGMENTS)}, segment_values),
+      'bench', NULL, NULL, 'vigil.predictions.v1', 0, toInt64(number), 1, now64(3)
+    FROM (
+      SELECT
+        number,
+        ${quoted(NUMERIC_FEATURES)} AS names,
+        arrayMap(k -> sqrt(-2 * log(${uniform('2 * k')})) * cos(2 * pi() * ${uniform('2 * k + 1')}), range(16)) AS normals,
+        [0.3, 0.15, 0.1, 0.05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] AS shifts,
+        arrayMap((z, shift, k) -> (z + {drift:Float64} * shift) * if(k = 4, 1 + 0.25 * {drift:Float64}, 1), normals, shifts, range(16)) AS standardised,
+        arrayMap((z, k) ->
+          if(k = 6 AND {drift:Float64} > 0 AND ${uniform('100')} < 0.005, 10, 1)
+          * if(k % 3 = 2,
+               round(10 * k + (1 + (k % 5) / 10) * if(k % 4 = 3, exp(0.5 * z), z), 1),
+               10 * k + (1 + (k % 5) / 10) * if(k % 4 = 3, exp(0.5 * z), z)),
+          standardised, range(16)) AS numeric,
+        arrayMap(k -> NOT (k % 5 = 0 AND ${uniform('200 + k')} < 0.03), range(16)) AS present,
+        toUInt8(floor(pow(${uniform('300')}, 1.6 - 0.5 * {drift:Float64}) * 5)) AS source_level,
+        [
+          concat('source_', toString(source_level)),
+          concat('level_', toString(toUInt8(floor(${uniform('301')} * 3)))),
+          if({drift:Float64} > 0 AND ${uniform('305')} < 0.01, 'ward_new', concat('ward_', toString(toUInt8(floor(pow(${uniform('302')}, 2) * 12))))),
+          if(${uniform('303')} < 0.35, 'yes', 'no')
+        ] AS categorical,
+        [
+          concat('site_', toString(toUInt8(floor(pow(${uniform('400')}, 1.3) * 8)))),
+          multiIf(${uniform('401')} < 0.49, 'F', ${uniform('401')} < 0.98, 'M', 'X'),
+          ['18-29', '30-44', '45-59', '60-74', '75-89', '90+'][toUInt8(floor(${uniform('402')} * 6)) + 1],
+          concat('group_', toString(toUInt8(floor(pow(${uniform('403')}, 1.8) * 5)))),
+          ['medicare', 'medicaid', 'private', 'self_pay'][toUInt8(floor(pow(${uniform('404')}, 1.2) * 4)) + 1]
+        ] AS segment_values,
+        1 / (1 + exp(-(-1.2 + 0.9 * standardised[1] + 0.6 * standardised[2] - 0.5 * standardised[3] + 0.4 * standardised[5]
+                      + 0.3 * standardised[7] + 0.4 * (source_level = 0) - 0.3 * (categorical[4] = 'yes')))) AS score
+      FROM numbers({count:UInt64})
+    )`;
+}
+
+/**
+ * One binary outcome for 90% of the model's predictions, 6 to 48 hours after each, positive with
+ * a probability a little below the score (the model is slightly over-confident).
+ */
+function outcomesInsert(database: string): string {
+  const uniform = (draw: number): string => `((bitShiftRight(cityHash64(prediction_id, ${draw}), 11) + 0.5) / 9007199254740992)`;
+  return `
+    INSERT INTO ${database}.outcomes
+      (event_id, model_id, prediction_id, observed_at, label_kind, label_value, label_class, source, source_topic, source_partition, source_offset, schema_id, ingested_at)
+    SELECT
+      concat('o-', prediction_id), model_id, prediction_id,
+      occurred_at + toIntervalMillisecond(21600000 + cityHash64(prediction_id, 1) % 151200000),
+      'binary', toFloat64(${uniform(2)} < pow(score, 1.15)), NULL, 'ehr', 'vigil.outcomes.v1', 0, source_offset, 2, now64(3)
+    FROM ${database}.predictions
+    WHERE model_id = {model:String} AND cityHash64(prediction_id, 3) % 100 < ${OUTCOME_SHARE_PERCENT}`;
+}
+
+/** The numeric, categorical and segment columns of a prediction as a dataset file has them, missing as NULL. */
+function datasetSelect(alias: string): string {
+  return [
+    ...NUMERIC_FEATURES.map((name) => `if(mapContains(${alias}.features_numeric, '${name}'), toNullable(${alias}.features_numeric['${name}']), NULL) AS ${name}`),
+    ...CATEGORICAL_FEATURES.map((name) => `if(mapContains(${alias}.features_text, '${name}'), toNullable(${alias}.features_text['${name}']), NULL) AS ${name}`),
+    ...SEGMENTS.map((name) => `if(mapContains(${alias}.segments, '${name}'), toNullable(${alias}.segments['${name}']), NULL) AS ${name}`),
+    `${alias}.score AS score`,
+  ].join(',\n      ');
+}
+
+/** Writes a query's rows to a CSV file as `vigil report` and pandas read it: a header, missing values empty. */
+async function exportCsv(client: ClickHouseClient, file: string, select: string, parameters: Record<string, unknown>): Promise<void> {
+  await client.command({
+    query: `INSERT INTO FUNCTION file('${file}', 'CSVWithNames') ${select} SETTINGS format_csv_null_representation = '', join_use_nulls = 1`,
+    query_params: parameters,
+  });
+}
+
+/** The baseline's rows exactly as BaselineFitter reads them (the same filter, order and cap), with an empty label column. */
+const referenceRowsSelect = (database: string): string => `
+    SELECT ${datasetSelect('prediction')}, CAST(NULL AS Nullable(UInt8)) AS label
+    FROM ${database}.predictions AS prediction
+    WHERE model_id = {model:String}
+      AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+      AND score >= 0 AND score <= 1
+    ORDER BY cityHash64(event_id), event_id
+    LIMIT ${BASELINE_ROW_CAP}`;
+
+/** The window's predictions with the label of their latest outcome, empty where none has arrived. */
+const windowRowsSelect = (database: string): string => `
+    SELECT ${datasetSelect('prediction')}, outcome.label AS label
+    FROM ${database}.predictions AS prediction
+    LEFT JOIN (
+      SELECT prediction_id, toUInt8(argMax(label_value, (observed_at, event_id))) AS label
+      FROM ${database}.outcomes WHERE model_id = {model:String} AND label_kind = 'binary'
+      GROUP BY prediction_id
+    ) AS outcome ON prediction.prediction_id = outcome.prediction_id
+    WHERE prediction.model_id = {model:String}
+      AND prediction.occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND prediction.occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
+
+// ---------------------------------------------------------------------------------------------
+// Memory, sampled while the event loop is free (ClickHouse queries run off the main thread) and
+// between steps; the kernel's high-water mark catches a peak of RSS the samples miss.
+
+class MemoryPeak {
+  private timer: NodeJS.Timeout | undefined;
+  rss = 0;
+  heap = 0;
+  private maxRssBefore = 0;
+
+  start(): void {
+    this.rss = 0;
+    this.heap = 0;
+    this.maxRssBefore = process.resourceUsage().maxRSS * 1024;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 5);
+  }
+
+  sample(): void {
+    const usage = process.memoryUsage();
+    this.rss = Math.max(this.rss, usage.rss);
+    this.heap = Math.max(this.heap, usage.heapUsed);
+  }
+
+  stop(): Memory {
+    this.sample();
+    clearInterval(this.timer);
+    const maxRss = process.resourceUsage().maxRSS * 1024;
+    // A new high-water mark was set during the measurement: that is its peak, exactly.
+    if (maxRss > this.maxRssBefore) this.rss = Math.max(this.rss, maxRss);
+    return { rss: this.rss, heap: this.heap };
+  }
+}
+
+const collectGarbage = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+// ---------------------------------------------------------------------------------------------
+// Timing of each ClickHouse query: until its result arrives (ClickHouse's work, plus any wait for
+// the main thread when several are in flight) and the decoding of its rows on the main thread.
+
+interface QueryTiming {
+  started: number;
+  answered: number;
+  decoded: number;
+}
+
+class QueryLog {
+  timings: QueryTiming[] = [];
+  /** When set, each query is sent only once the one before it is decoded: every query is timed alone. */
+  oneAtATime = false;
+  private previous: Promise<void> = Promise.resolve();
+
+  /** The client, each of whose queries is timed here. */
+  wrap(client: ClickHouseClient): ClickHouseClient {
+    return new Proxy(client, {
+      get: (target, property, receiver) => {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (property !== 'query') return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        return (parameters: Parameters<ClickHouseClient['query']>[0]) => this.query(target, parameters);
+      },
+    });
+  }
+
+  private async query(client: ClickHouseClient, parameters: Parameters<ClickHouseClient['query']>[0]): ReturnType<ClickHouseClient['query']> {
+    const timing: QueryTiming = { started: 0, answered: 0, decoded: 0 };
+    this.timings.push(timing);
+    let release = (): void => {};
+    if (this.oneAtATime) {
+      const previous = this.previous;
+      this.previous = new Promise((resolve) => (release = resolve));
+      await previous;
+    }
+    timing.started = performance.now();
+    const result = await client.query(parameters);
+    timing.answered = performance.now();
+    const json = result.json.bind(result);
+    return Object.assign(result, {
+      json: async <T>() => {
+        try {
+          return await json<T>();
+        } finally {
+          timing.decoded = performance.now();
+          release();
+        }
+      },
+    });
+  }
+
+  /** From the first query sent to the last answer, seconds. */
+  span(): number {
+    if (this.timings.length === 0) return 0;
+    return (Math.max(...this.timings.map((timing) => timing.answered)) - Math.min(...this.timings.map((timing) => timing.started))) / 1000;
+  }
+
+  decodeSeconds(): number {
+    return this.timings.reduce((total, timing) => total + (timing.decoded - timing.answered), 0) / 1000;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1, its own process: the events of the baselines and windows.
+
+interface GenerationReport {
+  size: number;
+  seconds: number;
+  predictionsPerSecond: number;
+}
+
+async function generateStep(dataDirectory: string, sizes: readonly number[], referenceSize: number): Promise<void> {
+  const client = createStorageClient({ kind: 'embedded', dataDirectory, database: DATABASE });
+  await applyMigrations(client, DATABASE);
+  const reports: GenerationReport[] = [];
+  for (const size of sizes) {
+    const model = modelOf(size);
+    const started = performance.now();
+    // The same seed for every model's baseline: each window is compared with the same reference.
+    await client.command({
+      query: predictionsInsert(DATABASE),
+      query_params: { model, prefix: `r-${size}-`, start: BASELINE_FROM, count: referenceSize, seed: 1, drift: 0 },
+    });
+    await client.command({
+      query: predictionsInsert(DATABASE),
+      query_params: { model, prefix: `w-${size}-`, start: WINDOW_START, count: size, seed: 2, drift: 1 },
+    });
+    await client.command({ query: outcomesInsert(DATABASE), query_params: { model } });
+    const seconds = (performance.now() - started) / 1000;
+    reports.push({ size, seconds, predictionsPerSecond: (size + referenceSize) / seconds });
+    process.stderr.write(`bench:monitor  generated ${size.toLocaleString('en-US')} window predictions in ${seconds.toFixed(1)} s\n`);
+  }
+  await client.close();
+  process.stdout.write(`${JSON.stringify(reports)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2, one process per window: fit, evaluate, then the exact report on the same rows.
+
+interface EvaluationRun {
+  seconds: number;
+  cellsSeconds: number;
+  fromJsonSeconds: number;
+  reportSeconds: number;
+  /** Each query of readWindowCells: until ClickHouse answered, and the decoding of its rows. */
+  queries: { answeredSeconds: number; decodeSeconds: number }[];
+  /** From the first query sent to the last answer. */
+  clickhouseSeconds: number;
+  decodeSeconds: number;
+  recordSeconds: number;
+}
+
+interface Memory {
+  rss: number;
+  heap: number;
+}
+
+interface EvaluationReport {
+  size: number;
+  predictions: number;
+  outcomes: number;
+  fit: { seconds: number; clickhouseSeconds: number; rowCount: number };
+  runs: EvaluationRun[];
+  /** A run with readWindowCells' queries one at a time, each timed alone; null where it would take too long. */
+  queriesAlone: EvaluationRun | null;
+  cells: number;
+  resultRows: number;
+  rowsByKind: Record<string, number>;
+  alerts: number;
+  memory: { opened: Memory; beforeEvaluation: Memory; peak: Memory };
+  exact: {
+    exportSeconds: number;
+    readSeconds: number;
+    reportSeconds: number;
+    rows: number;
+    peak: Memory;
+    comparedRows: number;
+    largestDifference: { metric: string; difference: number } | null;
+    csvBytes: number;
+  };
+}
+
+/** Further timed runs of a window stop once its runs have taken this long, to bound the benchmark. */
+const REPEAT_BUDGET_SECONDS = 30;
+/** The run with the queries one at a time is left out for a window whose first run took longer than this. */
+const QUERIES_ALONE_BUDGET_SECONDS = 15;
+
+/** Non-empty cells the window's sketches were built from: what the monitor holds, whatever the number of events. */
+function cellCount(sketch: SerializedWindowSketch): number {
+  let cells = sketch.scores.bins.length + sketch.labelled.bins.length;
+  for (const feature of Object.values(sketch.features)) {
+    cells += 'values' in feature ? feature.counts.length + feature.values.cells.length : Object.keys(feature.counts).length;
+  }
+  for (const groups of Object.values(sketch.groups)) for (const group of Object.values(groups)) cells += group.bins.length;
+  return cells;
+}
+
+const rowKey = (row: ResultRow): string => [row.kind, row.metric, row.feature, row.segment, row.group].join('\u0000');
+
+const memoryNow = (): Memory => {
+  const usage = process.memoryUsage();
+  return { rss: usage.rss, heap: usage.heapUsed };
+};
+
+/** Collects garbage and gives the allocators a moment to hand freed pages back, so that RSS reads settled. */
+async function settle(): Promise<void> {
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  collectGarbage();
+}
+
+async function evaluateStep(dataDirectory: string, size: number, repeats: number): Promise<void> {
+  const client = createStorageClient({ kind: 'embedded', dataDirectory, database: DATABASE });
+  const spec = benchSpec(size);
+  const hash = specHash(spec);
+  const windowSize = formatDuration(spec.monitoring.windowSizesMs[0]!);
+  const log = new QueryLog();
+  const timed = log.wrap(client);
+  const queries = new MonitorQueries(timed, DATABASE);
+  const fitter = new BaselineFitter(queries, new BaselineStore(timed, DATABASE), Date.now);
+  const results = new MetricResultsStore(client, DATABASE);
+  const watermark = await queries.watermark(spec.modelId);
+  if (watermark === null) throw new Error(`no prediction of ${spec.modelId} is stored`);
+  await settle();
+  const opened = memoryNow();
+
+  // The baseline, fitted as the monitor fits it on a window's first evaluation; cached after.
+  log.timings = [];
+  const fitStarted = performance.now();
+  const baseline = await fitter.baselineFor(spec, 'bench.model.json', hash, WINDOW_START, watermark);
+  const fitSeconds = (performance.now() - fitStarted) / 1000;
+  const fitClickhouseSeconds = log.span();
+
+  // The steps of Monitor.evaluateWindow for one window, the baseline from the fitter's cache.
+  const evaluate = async (): Promise<{ run: EvaluationRun; rows: ResultRow[]; sketch: SerializedWindowSketch; predictions: number; outcomes: number }> => {
+    const started = performance.now();
+    const fitted = await fitter.baselineFor(spec, 'bench.model.json', hash, WINDOW_START, watermark);
+    log.timings = [];
+    const cellsStarted = performance.now();
+    const cells = await readWindowCells(timed, DATABASE, fitted.profile, { modelId: spec.modelId, start: WINDOW_START, end: WINDOW_END });
+    const cellsEnded = performance.now();
+    const queryTimings = log.timings;
+    const needed = spec.monitoring.minimumWindowSize;
+    const { predictions, outcomes, outcomesWithoutPrediction } = cells.accounting;
+    const state = windowState(WINDOW_END, watermark, spec.monitoring.labelHorizonMs);
+    let rows: ResultRow[];
+    let fromJsonEnded = cellsEnded;
+    if (fitted.rowCount < needed) rows = [tooSmallRow({ side: 'baseline', predictions, needed, baselinePredictions: fitted.rowCount })];
+    else if (predictions < needed) rows = [tooSmallRow({ side: 'window', predictions, needed, baselinePredictions: fitted.rowCount })];
+    else {
+      const window = WindowSketch.fromJSON(fitted.profile, cells.sketch);
+      poolRareGroups(window, spec.monitoring.maximumGroupsPerSegment);
+      fromJsonEnded = performance.now();
+      rows = [
+        ...provisionalBelowCoverage(windowReport({ window, ...reportSettings(spec) }).rows, { predictions, outcomes }, spec.monitoring.minimumLabelCoverage),
+        ...labelRows({ predictions, outcomes, delaySeconds: cells.labelDelaySeconds, outcomesWithoutPrediction }, state, thresholdLookup(spec)),
+        ...volumeRows({
+          segments: spec.segments,
+          baseline: fitted.segmentGroups,
+          window: cells.segmentGroups,
+          windowPredictions: predictions,
+          maximumGroups: spec.monitoring.maximumGroupsPerSegment,
+        }),
+      ];
+    }
+    const ended = performance.now();
+    const run: EvaluationRun = {
+      seconds: (ended - started) / 1000,
+      cellsSeconds: (cellsEnded - cellsStarted) / 1000,
+      fromJsonSeconds: (fromJsonEnded - cellsEnded) / 1000,
+      reportSeconds: (ended - fromJsonEnded) / 1000,
+      queries: queryTimings.map((timing) => ({ answeredSeconds: (timing.answered - timing.started) / 1000, decodeSeconds: (timing.decoded - timing.answered) / 1000 })),
+      clickhouseSeconds: log.span(),
+      decodeSeconds: log.decodeSeconds(),
+      recordSeconds: 0,
+    };
+    await results.record(
+      {
+        evaluationId: randomUUID(),
+        modelId: spec.modelId,
+        modelVersion: spec.modelVersion,
+        windowSize,
+        windowStart: WINDOW_START,
+        windowEnd: WINDOW_END,
+        state,
+        baselineVersion: fitted.version,
+        specHash: hash,
+        vigilVersion: packageVersion(),
+        evaluatedAt: Date.now(),
+        evaluatedBy: 'bench-monitor',
+      },
+      rows,
+    );
+    run.recordSeconds = (performance.now() - ended) / 1000;
+    return { run, rows, sketch: cells.sketch, predictions, outcomes };
+  };
+
+  await settle();
+  const beforeEvaluation = memoryNow();
+  const memory = new MemoryPeak();
+  memory.start();
+  const first = await evaluate();
+  const peak = memory.stop();
+  const runs = [first.run];
+  while (runs.length < repeats && runs.reduce((total, run) => total + run.seconds, 0) < REPEAT_BUDGET_SECONDS) runs.push((await evaluate()).run);
+  let queriesAlone: EvaluationRun | null = null;
+  if (first.run.seconds <= QUERIES_ALONE_BUDGET_SECONDS) {
+    log.oneAtATime = true;
+    queriesAlone = (await evaluate()).run;
+    log.oneAtATime = false;
+  }
+  const monitorRows = first.rows;
+  const rowsByKind: Record<string, number> = {};
+  for (const row of monitorRows) rowsByKind[row.kind] = (rowsByKind[row.kind] ?? 0) + 1;
+
+  // The exact path on the same rows: the baseline's rows and the window's, exported as dataset
+  // files, then read and reported on exactly as `vigil report` does.
+  const folder = join(dataDirectory, `window-${size}`);
+  mkdirSync(folder, { recursive: true });
+  const referenceFile = join(folder, 'reference.csv');
+  const windowFile = join(folder, 'window.csv');
+  const exportStarted = performance.now();
+  const range = spec.monitoring.baseline.kind === 'production' ? spec.monitoring.baseline : { from: 0, to: 0 };
+  await exportCsv(client, referenceFile, referenceRowsSelect(DATABASE), { model: spec.modelId, from: range.from, to: range.to });
+  await exportCsv(client, windowFile, windowRowsSelect(DATABASE), { model: spec.modelId, from: WINDOW_START, to: WINDOW_END });
+  const exportSeconds = (performance.now() - exportStarted) / 1000;
+  await client.close();
+
+  collectGarbage();
+  const exactMemory = new MemoryPeak();
+  exactMemory.start();
+  const readStarted = performance.now();
+  const reference = await readModelDataset(referenceFile, spec, { labelOptional: false });
+  const current = await readModelDataset(windowFile, spec, { labelOptional: true });
+  const readSeconds = (performance.now() - readStarted) / 1000;
+  exactMemory.sample();
+  const reportStarted = performance.now();
+  const exact = datasetReport({ ...reportSettings(spec), reference: datasetColumns(reference), current: datasetColumns(current) });
+  const reportSeconds = (performance.now() - reportStarted) / 1000;
+  const exactPeak = exactMemory.stop();
+
+  // How close the sketched rows are to the exact ones, over the rows both have.
+  const exactByKey = new Map(exact.rows.map((row) => [rowKey(row), row]));
+  let comparedRows = 0;
+  let largestDifference: EvaluationReport['exact']['largestDifference'] = null;
+  for (const row of monitorRows) {
+    const exactRow = exactByKey.get(rowKey(row));
+    if (exactRow === undefined || row.value === null || exactRow.value === null) continue;
+    comparedRows += 1;
+    const difference = Math.abs(row.value - exactRow.value);
+    if (largestDifference === null || difference > largestDifference.difference) {
+      largestDifference = { metric: `${row.kind}/${row.metric}${row.feature === null ? '' : ` ${row.feature}`}${row.group === null ? '' : ` ${row.segment}=${row.group}`}`, difference };
+    }
+  }
+
+  const report: EvaluationReport = {
+    size,
+    predictions: first.predictions,
+    outcomes: first.outcomes,
+    fit: { seconds: fitSeconds, clickhouseSeconds: fitClickhouseSeconds, rowCount: baseline.rowCount },
+    runs,
+    queriesAlone,
+    cells: cellCount(first.sketch),
+    resultRows: monitorRows.length,
+    rowsByKind,
+    alerts: monitorRows.filter((row) => row.status === 'alert').length,
+    memory: { opened, beforeEvaluation, peak },
+    exact: {
+      exportSeconds,
+      readSeconds,
+      reportSeconds,
+      rows: exact.rows.length,
+      peak: exactPeak,
+      comparedRows,
+      largestDifference,
+      csvBytes: statSync(referenceFile).size + statSync(windowFile).size,
+    },
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run: start each step, then Evidently on each window's files, then the figures.
+
+interface EvidentlyOutcome {
+  seconds: number;
+  version: string;
+  driftedColumns: number | null;
+  columns: number;
+}
+
+type EvidentlyResult = EvidentlyOutcome | { timedOut: number };
+
+const thisFile = fileURLToPath(import.meta.url);
+
+function runStep(args: string[], timeoutMs: number, what: string): string {
+  const run = spawnSync(process.execPath, ['--expose-gc', thisFile, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (run.error !== undefined) throw new Error(`${what} failed: ${run.error.message}`);
+  if (run.signal !== null) throw new Error(`${what} was stopped by ${run.signal}${run.signal === 'SIGTERM' ? ` at its bound of ${timeoutMs / 1000} s` : ''}`);
+  if (run.status !== 0) throw new Error(`${what} exited with status ${run.status}`);
+  return run.stdout.trim().split('\n').pop() ?? '';
+}
+
+function evidentlyPython(): string | undefined {
+  return [process.env.VIGIL_EVIDENTLY_PYTHON, 'python3'].find(
+    (python) => python && spawnSync(python, ['-c', 'import evidently, pandas'], { stdio: 'ignore', timeout: 60_000 }).status === 0,
+  );
+}
+
+function runEvidently(python: string, folder: string): EvidentlyResult {
+  const run = spawnSync(
+    python,
+    [projectPath('test', 'bench', 'evidently_window_drift.py'), folder, NUMERIC_FEATURES.join(','), CATEGORICAL_FEATURES.join(','), 'score'],
+    { encoding: 'utf8', timeout: EVIDENTLY_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (run.signal === 'SIGTERM') return { timedOut: EVIDENTLY_TIMEOUT_MS / 1000 };
+  if (run.status !== 0) throw new Error(`Evidently failed: ${(run.stderr ?? '').slice(-2000)}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as EvidentlyOutcome;
+}
+
+const mebibytes = (bytes: number): string => `${count(Math.round(bytes / 1024 / 1024))} MiB`;
+const milliseconds = (seconds: number): string => `${count(Math.round(seconds * 1000))} ms`;
+const count = (value: number): string => value.toLocaleString('en-US');
+const percent = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(1)}%`;
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const verdict = (met: boolean): string => (met ? 'met' : 'NOT met');
+/** `other` seconds against Vigil's: the ratio other / Vigil, and which is faster. */
+const against = (vigilSeconds: number, otherSeconds: number): string => {
+  const ratio = otherSeconds / vigilSeconds;
+  return ratio >= 1 ? `Vigil is ${ratio.toFixed(1)}x faster` : `Vigil is ${(1 / ratio).toFixed(1)}x slower (ratio ${ratio.toFixed(2)})`;
+};
+const medianRun = (runs: readonly EvaluationRun[]): EvaluationRun => [...runs].sort((left, right) => left.seconds - right.seconds)[(runs.length - 1) >> 1]!;
+
+/** Names of readWindowCells' queries, in the order it sends them. */
+const CELL_QUERIES = ['numeric cells', 'categorical cells', 'score-label cells', 'accounting', 'segment groups'];
+const queryName = (index: number, total: number): string => (total === CELL_QUERIES.length ? CELL_QUERIES[index]! : `query ${index + 1}`);
+
+function printWindow(out: (line?: string) => void, report: EvaluationReport, python: string | undefined, evidently: EvidentlyResult | null): void {
+  const seconds = median(report.runs.map((run) => run.seconds));
+  const middle = medianRun(report.runs);
+  const { exact, memory } = report;
+  out();
+  out(`  window of ${count(report.size)} predictions (${count(report.predictions)} sketched, ${count(report.outcomes)} outcomes)`);
+  out(`    baseline fit (BaselineFitter, ${count(report.fit.rowCount)} predictions read, fitted and saved): ${report.fit.seconds.toFixed(2)} s, ClickHouse answering ${report.fit.clickhouseSeconds.toFixed(2)} s of it`);
+  const runs = report.runs.length === 1 ? '1 run' : `median of ${report.runs.length} runs: ${report.runs.map((run) => run.seconds.toFixed(2)).join(', ')} s`;
+  out(`    evaluation (readWindowCells + fromJSON + report rows): ${seconds.toFixed(2)} s (${runs}), ${count(Math.round(report.predictions / seconds))} predictions/s`);
+  const core = middle.fromJsonSeconds + middle.reportSeconds;
+  out(
+    `      where the time goes: readWindowCells ${milliseconds(middle.cellsSeconds)} (${percent(middle.cellsSeconds, middle.seconds)}; ClickHouse answering ${milliseconds(middle.clickhouseSeconds)}, ` +
+      `decoding rows on the main thread ${milliseconds(middle.decodeSeconds)} meanwhile), core ${milliseconds(core)} (${percent(core, middle.seconds)}; fromJSON ${milliseconds(middle.fromJsonSeconds)}, report rows ${milliseconds(middle.reportSeconds)})`,
+  );
+  out(`      its queries, sent together, answered after: ${middle.queries.map((query, index) => `${queryName(index, middle.queries.length)} ${milliseconds(query.answeredSeconds)}`).join(', ')}`);
+  if (report.queriesAlone === null) out(`      each query alone: not run for a window whose first evaluation took over ${QUERIES_ALONE_BUDGET_SECONDS} s`);
+  else {
+    const alone = report.queriesAlone;
+    out(
+      `      each query alone (ClickHouse + decoding): ${alone.queries.map((query, index) => `${queryName(index, alone.queries.length)} ${milliseconds(query.answeredSeconds)} + ${milliseconds(query.decodeSeconds)}`).join(', ')}; ` +
+        `${milliseconds(alone.seconds)} in all`,
+    );
+  }
+  out(`      recording the results (not in the figures above): ${milliseconds(median(report.runs.map((run) => run.recordSeconds)))}`);
+  out(`    ${count(report.resultRows)} result rows (${Object.entries(report.rowsByKind).map(([kind, rows]) => `${kind} ${rows}`).join(', ')}; ${report.alerts} alert) from ${count(report.cells)} sketch cells`);
+  out(
+    `    memory: RSS ${mebibytes(memory.opened.rss)} with the database open, ${mebibytes(memory.beforeEvaluation.rss)} after the fit, peak ${mebibytes(memory.peak.rss)} during the first evaluation (embedded ClickHouse included); ` +
+      `JS heap ${mebibytes(memory.beforeEvaluation.heap)} before it, peak ${mebibytes(memory.peak.heap)}`,
+  );
+  out(
+    `    exact \`vigil report\` path on the same rows (datasetReport): ${exact.reportSeconds.toFixed(2)} s for ${count(exact.rows)} rows -> ${against(seconds, exact.reportSeconds)}; ` +
+      `its peak JS heap ${mebibytes(exact.peak.heap)}, RSS ${mebibytes(exact.peak.rss)}; not counted: exporting the ${mebibytes(exact.csvBytes)} of CSV ${exact.exportSeconds.toFixed(2)} s, reading it ${exact.readSeconds.toFixed(2)} s`,
+  );
+  if (exact.largestDifference !== null) {
+    out(`      ${count(exact.comparedRows)} rows in both; largest |sketched - exact| value ${exact.largestDifference.difference.toExponential(2)} (${exact.largestDifference.metric})`);
+  }
+  if (python === undefined || evidently === null) out('    Evidently not installed, skipped');
+  else if ('timedOut' in evidently) out(`    Evidently DataDriftPreset did not finish within ${evidently.timedOut} s -> Vigil is more than ${(evidently.timedOut / seconds).toFixed(1)}x faster`);
+  else {
+    const drifted = evidently.driftedColumns === null ? '' : `, ${evidently.driftedColumns}/${evidently.columns} columns drifted`;
+    out(`    Evidently ${evidently.version} DataDriftPreset on the same rows (${evidently.columns} columns, drift only): ${evidently.seconds.toFixed(2)} s${drifted} -> ${against(seconds, evidently.seconds)}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const sizes = options.sizes!.split(',').map(Number);
+  const referenceSize = Number(options.reference);
+  const repeats = Math.max(1, Number(options.repeats));
+  if (sizes.some((size) => !Number.isInteger(size) || size < 1) || !Number.isInteger(referenceSize) || referenceSize < 1) throw new Error('--sizes and --reference take positive whole numbers');
+  const runStarted = performance.now();
+  const dataDirectory = mkdtempSync(join(tmpdir(), 'vigil-bench-monitor-'));
+  const out = (line = ''): void => void process.stdout.write(`${line}\n`);
+  try {
+    out(
+      `bench:monitor  windows of ${sizes.map(count).join(', ')} predictions (${OUTCOME_SHARE_PERCENT}% with an outcome), ` +
+        `${NUMERIC_FEATURES.length} numeric + ${CATEGORICAL_FEATURES.length} categorical features, ${SEGMENTS.length} segment attributes, ` +
+        `baseline of ${count(referenceSize)} predictions; embedded ClickHouse (chDB); ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the start`,
+    );
+    const generation = JSON.parse(runStep(['--step=generate', `--data=${dataDirectory}`, `--sizes=${sizes.join(',')}`, `--reference=${referenceSize}`], GENERATE_TIMEOUT_MS, 'generating events')) as GenerationReport[];
+    for (const { size, seconds, predictionsPerSecond } of generation) {
+      const slow = seconds > 60 ? ' (slow: generating this window takes longer than evaluating it should)' : '';
+      out(`  events of the ${count(size)} window and its baseline written in ${seconds.toFixed(1)} s, ${count(Math.round(predictionsPerSecond))} predictions/s with their outcomes${slow}`);
+    }
+
+    const python = evidentlyPython();
+    const reports: { report: EvaluationReport; evidently: EvidentlyResult | null }[] = [];
+    for (const size of sizes) {
+      process.stderr.write(`bench:monitor  evaluating the ${count(size)} window\n`);
+      const bound = EVALUATE_TIMEOUT_MS + Math.round(size * EVALUATE_TIMEOUT_MS_PER_PREDICTION);
+      const report = JSON.parse(runStep(['--step=evaluate', `--data=${dataDirectory}`, `--size=${size}`, `--repeats=${repeats}`], bound, `evaluating the ${count(size)} window`)) as EvaluationReport;
+      let evidently: EvidentlyResult | null = null;
+      if (python !== undefined) {
+        process.stderr.write(`bench:monitor  Evidently on the ${count(size)} window\n`);
+        evidently = runEvidently(python, join(dataDirectory, `window-${size}`));
+      }
+      rmSync(join(dataDirectory, `window-${size}`), { recursive: true, force: true });
+      reports.push({ report, evidently });
+      printWindow(out, report, python, evidently);
+    }
+
+    out();
+    out('  targets (this machine is noisy; the figures, not the verdicts, are what count)');
+    const million = reports.find(({ report }) => report.size === 1_000_000)?.report;
+    if (million !== undefined) {
+      const seconds = median(million.runs.map((run) => run.seconds));
+      out(`    1,000,000-prediction window in at most ${TARGET_SECONDS_AT_MILLION} s: ${seconds.toFixed(2)} s, ${verdict(seconds <= TARGET_SECONDS_AT_MILLION)}`);
+    } else out(`    1,000,000-prediction window in at most ${TARGET_SECONDS_AT_MILLION} s: no window of that size in this run`);
+    if (reports.length > 1) {
+      const smallest = reports[0]!.report;
+      const largest = reports.at(-1)!.report;
+      const heapRatio = largest.memory.peak.heap / smallest.memory.peak.heap;
+      const rssRatio = largest.memory.peak.rss / smallest.memory.peak.rss;
+      out(`    memory flat, peak at most ${FLAT_MEMORY_RATIO}x from the ${count(smallest.size)} window to the ${count(largest.size)} one (${(largest.size / smallest.size).toFixed(0)}x the predictions):`);
+      out(`      JS heap, the monitor's own (${mebibytes(smallest.memory.peak.heap)} -> ${mebibytes(largest.memory.peak.heap)}, cells ${count(smallest.cells)} -> ${count(largest.cells)}): ${heapRatio.toFixed(2)}x, ${verdict(heapRatio <= FLAT_MEMORY_RATIO)}`);
+      out(`      RSS, the embedded ClickHouse's query memory included (${mebibytes(smallest.memory.peak.rss)} -> ${mebibytes(largest.memory.peak.rss)}): ${rssRatio.toFixed(2)}x, ${verdict(rssRatio <= FLAT_MEMORY_RATIO)}`);
+    } else out('    memory flat as windows grow: one window size only in this run');
+    if (python === undefined) out(`    at least ${TARGET_EVIDENTLY_RATIO}x Evidently: Evidently not installed, skipped`);
+    for (const { report, evidently } of reports) {
+      if (evidently === null) continue;
+      const seconds = median(report.runs.map((run) => run.seconds));
+      const timedOut = 'timedOut' in evidently;
+      const ratio = (timedOut ? evidently.timedOut : evidently.seconds) / seconds;
+      out(`    at least ${TARGET_EVIDENTLY_RATIO}x Evidently on the ${count(report.size)} window: ${timedOut ? 'more than ' : ''}${ratio.toFixed(2)}x, ${verdict(ratio >= TARGET_EVIDENTLY_RATIO)}`);
+    }
+    out(`  whole run ${((performance.now() - runStarted) / 1000).toFixed(0)} s, load average ${loadavg()[0]!.toFixed(1)} at the end`);
+  } finally {
+    rmSync(dataDirectory, { recursive: true, force: true });
+  }
+}
+
+if (options.step === 'generate') await generateStep(options.data!, options.sizes!.split(',').map(Number), Number(options.reference));
+else if (options.step === 'evaluate') await evaluateStep(options.data!, Number(options.size), Math.max(1, Number(options.repeats)));
+else await main();
