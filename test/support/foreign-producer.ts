@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 
@@ -30,8 +30,11 @@ export class ForeignProducer {
     return ((await response.json()) as { id: number }).id;
   }
 
+  /** The project's schema file, from test/support or from its compiled copy in dist/test/support. */
   static schemaFile(name: 'prediction-event.avsc' | 'outcome-event.avsc'): object {
-    return JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')) as object;
+    const beside = new URL(`../../schemas/${name}`, import.meta.url);
+    const file = existsSync(beside) ? beside : new URL(`../../../schemas/${name}`, import.meta.url);
+    return JSON.parse(readFileSync(file, 'utf8')) as object;
   }
 
   static frame(schemaId: number, type: avro.Type, value: unknown): Buffer {

@@ -53,7 +53,11 @@ export class KafkaTransport implements RecordTransport {
       logLevel: logLevel.WARN,
       logCreator: () => (entry: LogEntry) => {
         const { message, ...extra } = entry.log;
-        logger[kafkaLogLevels[entry.level] ?? 'info']({ namespace: entry.namespace, ...extra }, message);
+        // kafkajs's connections log every error response at error level, the retriable ones too
+        // (CONCURRENT_TRANSACTIONS right after a commit): the request's caller retries it or fails
+        // and says so, so the response itself is only worth a debug line.
+        const level = entry.namespace === 'Connection' && message.startsWith('Response ') ? 'debug' : (kafkaLogLevels[entry.level] ?? 'info');
+        logger[level]({ namespace: entry.namespace, ...extra }, message);
       },
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
