@@ -29,7 +29,10 @@ const CACHED_BASELINES = 16;
  * model's watermark is still filling, so it is fitted again each time rather than cached. Every
  * baseline a window is compared with is saved under its version (a content hash), so that the
  * profile behind any result can be read back: a new reference gives a new version, never an
- * overwrite, and saving a version again keeps one row.
+ * overwrite, and saving a version again keeps one row. The reference's labels (a file's label
+ * column, the latest binary outcomes of a production range's predictions) calibrate the
+ * label-free estimate and give its sampling-error band; they are part of the version, so a cached
+ * production baseline keeps the outcomes it was fitted with until it is fitted again.
  */
 export class BaselineFitter {
   private readonly cache = new Map<string, FittedBaseline>();
@@ -54,8 +57,8 @@ export class BaselineFitter {
     }
     const range: ProductionRange = baseline.kind === 'production' ? { from: baseline.from, to: baseline.to } : trailingBaselineRange(windowStart, baseline.lengthMs, baseline.offsetMs);
     return this.cached(`${baseline.kind}\u0000${specHash}\u0000${range.from}\u0000${range.to}`, range.to <= watermark, async () => {
-      const { rowCount, columns, digest, segmentGroups } = await this.queries.baselineColumns(spec.modelId, reportSettings(spec), range);
-      const description = `production ${new Date(range.from).toISOString()}..${new Date(range.to).toISOString()}, at most ${BASELINE_ROW_CAP} predictions by cityHash64(event_id)`;
+      const { rowCount, columns, digest, segmentGroups } = await this.queries.baselineColumns(spec.modelId, reportSettings(spec), range, spec.labelColumn);
+      const description = `production ${new Date(range.from).toISOString()}..${new Date(range.to).toISOString()}, at most ${BASELINE_ROW_CAP} predictions by cityHash64(event_id), with their outcomes`;
       return this.fitted(spec, specHash, columns, rowCount, segmentGroups, digest, description);
     });
   }

@@ -5,7 +5,7 @@ import type { Dataset } from '../../services/adapters/dataset/dataset-file.js';
 import { datasetColumns } from '../../services/adapters/dataset/model-dataset.js';
 import { baselineVersion, sha256Hex } from '../../services/core/baseline/baseline-version.js';
 import { windowReport } from '../../services/core/metrics/rows/window-report.js';
-import { MalformedReferenceProfileError, serializeReferenceProfile } from '../../services/core/metrics/sketches/reference-profile-json.js';
+import { MalformedReferenceProfileError, referenceProfileToJSON, serializeReferenceProfile, VERSION_1_ESTIMATION } from '../../services/core/metrics/sketches/reference-profile-json.js';
 import { fitReferenceProfile, type ReferenceProfile } from '../../services/core/metrics/sketches/window-sketch.js';
 import { reportSettings, type ModelSpec } from '../../services/core/model-spec/model-spec.js';
 import { openTestStorage, type StorageHarness } from '../support/pipeline-harness.js';
@@ -91,13 +91,31 @@ describe('the baseline store on real ClickHouse', () => {
     expect(await store.versions('readmission')).toEqual([]);
   });
 
+  it('loads a profile stored before calibration (version 1) as one without labels: raw scores, no band', async () => {
+    const [baseline] = baselines;
+    const { estimation: _estimation, ...rest } = referenceProfileToJSON(baseline.profile);
+    await storage.client.insert({
+      table: `${storage.target.database}.baselines`,
+      values: [{ model_id: 'stored-long-ago', baseline_version: baseline.baselineVersion, spec_hash: baseline.specHash, fitted_at: '1790000000.000', reference: baseline.reference, reference_rows: 3_000, profile: JSON.stringify({ ...rest, version: 1 }) }],
+      format: 'JSONEachRow',
+    });
+    const loaded = (await store.load('stored-long-ago', baseline.baselineVersion))!;
+    expect(loaded.estimation.calibration).toEqual({ defined: false, reason: VERSION_1_ESTIMATION });
+    const estimate = (profile: ReferenceProfile) => rowsOf(profile).find((row) => row.metric === 'cbpe_auroc')!;
+    expect(estimate(loaded)).toMatchObject({ ci_low: null, ci_high: null });
+    expect(estimate(loaded).reason).toContain(`not calibrated: ${VERSION_1_ESTIMATION}`);
+    // The profile fitted now calibrates on the reference's labels and has NannyML's band.
+    expect(estimate(baseline.profile).ci_low).not.toBeNull();
+    expect(rowsOf(loaded).filter((row) => row.metric !== 'cbpe_auroc')).toEqual(rowsOf(baseline.profile).filter((row) => row.metric !== 'cbpe_auroc'));
+  });
+
   it('refuses a stored profile that is damaged, naming the baseline and the fault', async () => {
     const modelId = 'deterioration';
     const [baseline] = baselines;
     const text = serializeReferenceProfile(baseline.profile);
     const damaged: [string, string][] = [
       ['truncated', text.slice(0, text.length / 2)],
-      ['of an older format', text.replace('{"version":1,', '{"version":0,')],
+      ['of an older format', text.replace('{"version":2,', '{"version":0,')],
       ['with a lost bin', text.replace(/"counts":\[(\d+),/, '"counts":[')],
     ];
     for (const [version, profile] of damaged) {
@@ -117,7 +135,7 @@ describe('the baseline store on real ClickHouse', () => {
       return error as CorruptBaselineError;
     };
     expect((await refusal('truncated')).message).toMatch(/^baseline truncated of model deterioration cannot be used: reference profile \$: is not JSON/);
-    expect((await refusal('of an older format')).message).toMatch(/reference profile \$\.version: expected version 1, got the number 0$/);
+    expect((await refusal('of an older format')).message).toMatch(/reference profile \$\.version: expected version 2 \(or 1, read without calibration\), got the number 0$/);
     expect((await refusal('with a lost bin')).message).toMatch(/reference profile \$\.features\[0\]\.profile\.counts: expected \d+ bins/);
     expect((await refusal('with a lost bin')).retriable).toBe(false);
   });

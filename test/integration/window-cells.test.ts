@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toOutcomeRow, toPredictionRow, type EventLineage } from '../../services/adapters/clickhouse/event-store.js';
+import { MonitorQueries } from '../../services/adapters/clickhouse/monitor-queries.js';
 import { readWindowCells, type WindowAccounting, type WindowCells } from '../../services/adapters/clickhouse/window-cells.js';
 import type { FeatureValue, OutcomeEvent, OutcomeLabel, PredictionEvent } from '../../services/core/events/event-types.js';
 import type { ReliabilityBin } from '../../services/core/metrics/calibration/calibration.js';
@@ -478,5 +479,71 @@ describe('a window aggregated in ClickHouse', () => {
     expect(Object.values(empty.accounting).every((count) => count === 0)).toBe(true);
     expect(empty.labelDelaySeconds).toBeNull();
     expect(empty.segmentGroups).toEqual(new Map(shape.segments.map((segment) => [segment, new Map()])));
+  });
+
+  it("labels a production baseline's predictions with the outcomes the window scores, and a new outcome is a new digest", async () => {
+    const queries = new MonitorQueries(storage.client, storage.target.database);
+    // By window-cells.ts's rules: the latest outcome of the prediction_id, by (observed_at, event_id), when binary 0 or 1.
+    const latestOf = new Map<string, OutcomeEvent>();
+    for (const event of events.outcomes) {
+      if (event.model_id !== MODEL) continue;
+      const latest = latestOf.get(event.prediction_id);
+      if (latest === undefined || laterThan([event.observed_at, event.event_id], [latest.observed_at, latest.event_id])) latestOf.set(event.prediction_id, event);
+    }
+    const labelOf = (predictionId: string): 0 | 1 | null => {
+      const label = latestOf.get(predictionId)?.label;
+      return label?.kind === 'binary' && (label.value === 0 || label.value === 1) ? label.value : null;
+    };
+    const accepted = (event: PredictionEvent): boolean => {
+      try {
+        new WindowSketch(profile).addPrediction(observationOf(event));
+        return true;
+      } catch (error) {
+        if (error instanceof RangeError) return false;
+        throw error;
+      }
+    };
+    // Each prediction_id once, as a window counts it: its earliest copy (occurred_at, then event_id)
+    // before the range's end, when that copy is in the range and accepted.
+    const expectedRows = (from: number, to: number): [number, 0 | 1 | null][] => {
+      const firstCopies = new Map<string, PredictionEvent>();
+      for (const event of events.predictions) {
+        if (event.model_id !== MODEL || event.occurred_at >= to) continue;
+        const first = firstCopies.get(event.prediction_id);
+        if (first === undefined || laterThan([first.occurred_at, first.event_id], [event.occurred_at, event.event_id])) firstCopies.set(event.prediction_id, event);
+      }
+      return [...firstCopies.values()].filter((event) => event.occurred_at >= from && accepted(event)).map((event) => [event.score, labelOf(event.prediction_id)]);
+    };
+    const byScoreThenLabel = (left: [number, 0 | 1 | null], right: [number, 0 | 1 | null]): number => left[0] - right[0] || (left[1] ?? -1) - (right[1] ?? -1);
+
+    const baseline = await queries.baselineColumns(MODEL, shape, { from: WINDOW_START, to: WINDOW_END }, 'sepsis');
+    const read = Array.from(baseline.columns.scores, (score, row): [number, 0 | 1 | null] => [score, baseline.columns.labels[row]!]);
+    const expectedInWindow = expectedRows(WINDOW_START, WINDOW_END);
+    expect(read.sort(byScoreThenLabel)).toEqual(expectedInWindow.sort(byScoreThenLabel));
+    // The range holds repeated prediction ids, which count once, as in the window.
+    expect(events.predictions.filter((event) => event.model_id === MODEL && event.occurred_at >= WINDOW_START && event.occurred_at < WINDOW_END && accepted(event)).length).toBeGreaterThan(expectedInWindow.length);
+    // Every kind of outcome reaches the baseline: scored ones of both classes, and predictions left without a label.
+    expect(new Set(baseline.columns.labels)).toEqual(new Set([0, 1, null]));
+
+    // Predictions just after the window: correcting one's outcome changes its label and the digest, and only then.
+    const range = { from: WINDOW_END, to: WINDOW_END + HOUR };
+    const before = await queries.baselineColumns(MODEL, shape, range, 'sepsis');
+    expect((await queries.baselineColumns(MODEL, shape, range, 'sepsis')).digest).toBe(before.digest);
+    const target = events.predictions.find((event) => event.model_id === MODEL && event.occurred_at >= range.from && event.occurred_at < range.to && accepted(event) && labelOf(event.prediction_id) !== null)!;
+    const corrected: OutcomeEvent = {
+      event_id: `${MODEL}-o-${target.prediction_id}-recheck`,
+      model_id: MODEL,
+      prediction_id: target.prediction_id,
+      observed_at: latestOf.get(target.prediction_id)!.observed_at + HOUR,
+      label: { kind: 'binary', value: labelOf(target.prediction_id) === 1 ? 0 : 1 },
+      source: 'ehr-adjudication',
+    };
+    await storage.store.insert('outcomes', [toOutcomeRow(corrected, lineage(100_000), WINDOW_END + 2 * HOUR)]);
+    const after = await queries.baselineColumns(MODEL, shape, range, 'sepsis');
+    expect(after.digest).not.toBe(before.digest);
+    expect(Array.from(after.columns.scores)).toEqual(Array.from(before.columns.scores));
+    const changed = after.columns.labels.flatMap((label, row) => (label === before.columns.labels[row] ? [] : [row]));
+    expect(changed).toHaveLength(events.predictions.filter((event) => event.model_id === MODEL && event.prediction_id === target.prediction_id && event.occurred_at >= range.from && event.occurred_at < range.to).length);
+    expect(after.columns.labels[changed[0]!]).toBe(corrected.label.value);
   });
 });

@@ -103,14 +103,26 @@ export class MonitorQueries {
   }
 
   /**
-   * The predictions of a production range as reference columns, at most BASELINE_ROW_CAP of them
+   * The predictions of a production range as reference columns, each prediction_id once as a
+   * window counts it (its earliest stored copy, in the range only if that copy is), at most BASELINE_ROW_CAP of them
    * (the first by cityHash64(event_id)), with the digest of its rows taken in the order read (a
    * unique, defined order) and its predictions per group of each segment attribute. A prediction
    * that WindowCells would refuse (a numeric feature sent as text or boolean, a categorical one sent
    * as a number, a score outside [0, 1]) is left out here too; a boolean categorical value is the
    * category "true" or "false".
+   *
+   * Each row's label is its prediction's outcome as WindowCells scores it: the latest outcome of
+   * the prediction_id, by (observed_at, event_id), whenever it was observed, counts when it is a
+   * binary 0 or 1 and is otherwise, as is a prediction without outcome, null. The digest holds it
+   * under `labelColumn` (the spec's label column, where a reference file holds it), so a changed or
+   * newly arrived label is a new digest.
    */
-  async baselineColumns(modelId: string, shape: WindowShape, range: ProductionRange): Promise<{ rowCount: number; columns: ReferenceColumns; digest: string; segmentGroups: SegmentGroupCounts }> {
+  async baselineColumns(
+    modelId: string,
+    shape: WindowShape,
+    range: ProductionRange,
+    labelColumn: string,
+  ): Promise<{ rowCount: number; columns: ReferenceColumns & { labels: (0 | 1 | null)[] }; digest: string; segmentGroups: SegmentGroupCounts }> {
     const numericFeatures = shape.features.flatMap((feature) => (feature.type === 'numeric' ? [feature.name] : []));
     const categoricalFeatures = shape.features.flatMap((feature) => (feature.type === 'categorical' ? [feature.name] : []));
     const parameters = { model: modelId, from: range.from, to: range.to, numericFeatures, categoricalFeatures, cap: BASELINE_ROW_CAP };
@@ -123,26 +135,50 @@ export class MonitorQueries {
           AND score >= 0 AND score <= 1
           AND NOT arrayExists(name -> mapContains(features_text, name) OR mapContains(features_boolean, name), {numericFeatures:Array(String)})
           AND NOT arrayExists(name -> mapContains(features_numeric, name), {categoricalFeatures:Array(String)})
+          -- Each prediction_id once, as a window counts it: its earliest copy, in the range only if that copy is.
+          AND (prediction_id, occurred_at, event_id) IN (
+            SELECT prediction_id, first_copy.1, first_copy.2 FROM (
+              SELECT prediction_id, min((occurred_at, event_id)) AS first_copy
+              FROM ${this.database}.predictions
+              WHERE model_id = {model:String} AND occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+                AND prediction_id IN (
+                  SELECT prediction_id FROM ${this.database}.predictions
+                  WHERE model_id = {model:String}
+                    AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC'))
+              GROUP BY prediction_id))
         ORDER BY cityHash64(event_id), event_id
         LIMIT {cap:UInt32}`;
     const [result, segmentGroups] = await Promise.all([
       this.client.query({
-        query: baselineRows(`
-          arrayMap(name -> if(mapContains(features_numeric, name), toNullable(features_numeric[name]), NULL), {numericFeatures:Array(String)}) AS numeric,
-          arrayMap(
-            name -> if(mapContains(features_text, name), toNullable(features_text[name]),
-                    if(mapContains(features_boolean, name), toNullable(toString(features_boolean[name])), NULL)),
-            {categoricalFeatures:Array(String)}) AS categorical,
-          score`),
+        // The join keeps every baseline row (an unmatched one has the NULL default of a Nullable label); the outer ORDER BY restores the digest's order.
+        query: `
+          SELECT baseline.numeric, baseline.categorical, baseline.score, outcome.label
+          FROM (${baselineRows(`
+            prediction_id, event_id, cityHash64(event_id) AS baseline_order,
+            arrayMap(name -> if(mapContains(features_numeric, name), toNullable(features_numeric[name]), NULL), {numericFeatures:Array(String)}) AS numeric,
+            arrayMap(
+              name -> if(mapContains(features_text, name), toNullable(features_text[name]),
+                      if(mapContains(features_boolean, name), toNullable(toString(features_boolean[name])), NULL)),
+              {categoricalFeatures:Array(String)}) AS categorical,
+            score`)}) AS baseline
+          LEFT JOIN (
+            SELECT prediction_id,
+              argMax((label_kind, label_value), (observed_at, event_id)) AS latest,
+              if(latest.1 = 'binary' AND latest.2 IN (0, 1), toNullable(toUInt8(latest.2)), NULL) AS label
+            FROM ${this.database}.outcomes
+            WHERE model_id = {model:String} AND prediction_id IN (SELECT prediction_id FROM (${baselineRows('prediction_id')}))
+            GROUP BY prediction_id
+          ) AS outcome ON baseline.prediction_id = outcome.prediction_id
+          ORDER BY baseline.baseline_order, baseline.event_id`,
         query_params: parameters,
         format: 'JSONCompactEachRow',
       }),
       this.baselineSegmentGroups(shape.segments, baselineRows('segments'), parameters),
     ]);
-    const rows = await result.json<[(number | null)[], (string | null)[], number]>();
-    const digest = new ReferenceDigest([...numericFeatures, ...categoricalFeatures, shape.scoreColumn]);
-    for (const [numericValues, categoricalValues, score] of rows) {
-      const row: Record<string, ReferenceValue> = { [shape.scoreColumn]: score };
+    const rows = await result.json<[(number | null)[], (string | null)[], number, 0 | 1 | null]>();
+    const digest = new ReferenceDigest([...numericFeatures, ...categoricalFeatures, shape.scoreColumn, labelColumn]);
+    for (const [numericValues, categoricalValues, score, label] of rows) {
+      const row: Record<string, ReferenceValue> = { [shape.scoreColumn]: score, [labelColumn]: label };
       numericFeatures.forEach((name, index) => (row[name] = numericValues[index] ?? null));
       categoricalFeatures.forEach((name, index) => (row[name] = categoricalValues[index] ?? null));
       digest.add(row);
@@ -162,6 +198,7 @@ export class MonitorQueries {
         numeric: (name) => column(numeric, name),
         categorical: (name) => column(categorical, name),
         scores: Float64Array.from(rows, (row) => row[2]),
+        labels: rows.map((row) => row[3]),
       },
     };
   }

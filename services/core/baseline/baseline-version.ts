@@ -7,8 +7,9 @@ import { canonicalJson, type CanonicalValue } from './canonical-json.js';
 /**
  * Raise when the same inputs would fit a different profile (a change to fitReferenceProfile), so
  * that a refitted profile gets a new version instead of replacing a stored one under the old.
+ * 2: the profile holds CBPE's calibration and sampling-error components, fitted on the labels.
  */
-const BASELINE_VERSION_DEFINITION = 1;
+const BASELINE_VERSION_DEFINITION = 2;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -20,7 +21,7 @@ export function sha256Hex(data: string | Uint8Array): string {
 /** Everything a reference profile is fitted from: the arguments of fitReferenceProfile, the reference as its digest. */
 export interface BaselineInputs extends NumericProfileOptions {
   shape: WindowShape;
-  /** sha256Hex of the reference as it was read: of a dataset file's bytes, or ReferenceDigest.digest() of rows. */
+  /** sha256Hex of the reference as it was read, labels included: of a dataset file's bytes, or ReferenceDigest.digest() of rows. */
   referenceDigest: string;
 }
 
@@ -54,7 +55,9 @@ export type ReferenceValue = number | string | null | undefined;
 
 /**
  * The digest of reference rows read from somewhere other than a file (a production range), taken
- * row by row so that a reference of any size is hashed without being held. The canonical form is
+ * row by row so that a reference of any size is hashed without being held. The rows' labels are
+ * one of its columns (a production range's under the spec's label column, as a file holds them),
+ * since the fit calibrates on them: a changed label is a new digest. The canonical form is
  * one line per entry: first the canonicalJson of the column names in ascending order, then for
  * each row, in the order added, the canonicalJson of its values in that column order (missing as
  * null). Rows must therefore be added in an order the source defines (ORDER BY a unique key), and

@@ -49,10 +49,11 @@ describe('canonicalJson', () => {
 
 describe('baselineVersion', () => {
   it('is the sha256 of the canonical inputs, the same on every run and machine', () => {
-    // sha256 of {"binCount":10,"cellsPerStandardDeviation":200,"definition":1,"referenceDigest":"e3b0…b855",
+    // sha256 of {"binCount":10,"cellsPerStandardDeviation":200,"definition":2,"referenceDigest":"e3b0…b855",
     // "shape":{"features":[{"name":"heart_rate","type":"numeric"},{"name":"admission_source","type":"categorical"}],
-    // "scoreColumn":"score","segments":["sex"]}}, computed with Python's hashlib.
-    expect(baselineVersion({ shape, binCount: 10, referenceDigest: EMPTY_SHA256 })).toBe('a82e29634becb00a83847ad7405758929c9ba09a1058a47be403d6d8a649ba05');
+    // "scoreColumn":"score","segments":["sex"]}}, computed with Python's hashlib. Definition 2: profiles
+    // now hold CBPE's calibration, so the same inputs fit a different profile than under definition 1.
+    expect(baselineVersion({ shape, binCount: 10, referenceDigest: EMPTY_SHA256 })).toBe('a5705e0085382f09f9330ee971963f940c7fba9dcdfe8937d093cf671644abd5');
     expect(sha256Hex('')).toBe(EMPTY_SHA256);
     expect(sha256Hex(new Uint8Array())).toBe(EMPTY_SHA256);
   });

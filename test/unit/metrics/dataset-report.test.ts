@@ -77,6 +77,20 @@ describe('datasetReport', () => {
     expect(reliability).toEqual({ defined: false, reason: 'no row of the current data has a label' });
   });
 
+  it("fits the estimate's calibration and band on the reference's labels, never on the current data's", () => {
+    const isEstimate = (row: ResultRow): boolean => row.metric === 'cbpe_auroc';
+    const estimate = datasetReport(input(columns(2, 1200, false))).rows.find(isEstimate)!;
+    expect(estimate.ci_low!).toBeLessThan(estimate.value!);
+    expect(estimate.ci_high!).toBeGreaterThan(estimate.value!);
+    expect(estimate.reason).toContain("interval: NannyML's sampling-error band, ±3 σ from the reference");
+    expect(datasetReport(input(columns(2, 1200, true))).rows.find(isEstimate)).toEqual(estimate);
+    const withoutReferenceLabels = datasetReport({ ...input(columns(2, 1200, false)), reference: columns(1, 1500, false) }).rows.find(isEstimate)!;
+    expect(withoutReferenceLabels).toMatchObject({ ci_low: null, ci_high: null, status: 'ok' });
+    expect(withoutReferenceLabels.reason).toBe(
+      'estimated from scores alone (confidence-based performance estimation); not calibrated: the reference has no labels; no sampling-error band: the reference has no labels',
+    );
+  });
+
   it('says performance is unmeasured without labels and still estimates it from scores', () => {
     const { rows } = datasetReport(input(columns(2, 1200, false)));
     expect(rows.find((row) => row.metric === 'auroc')).toMatchObject({ status: 'undefined', value: null });

@@ -10,6 +10,7 @@ import {
   referenceProfileFromJSON,
   referenceProfileToJSON,
   serializeReferenceProfile,
+  VERSION_1_ESTIMATION,
 } from '../../../services/core/metrics/sketches/reference-profile-json.js';
 import { fitReferenceProfile, WindowSketch, type ReferenceProfile, type WindowShape } from '../../../services/core/metrics/sketches/window-sketch.js';
 import { reportSettings, type ModelSpec } from '../../../services/core/model-spec/model-spec.js';
@@ -108,6 +109,35 @@ describe('the JSON form of a reference profile', () => {
     }
   });
 
+  it('keeps the calibration and the sampling-error components the fit found, and the reasons where there are none', () => {
+    expect(profile.estimation.calibration.defined).toBe(true);
+    const revived = parseReferenceProfile(serializeReferenceProfile(profile));
+    expect(revived.estimation).toEqual(profile.estimation);
+    const unlabelled = fitReferenceProfile(reportSettings(spec), { ...datasetColumns(current), labels: null }, reportSettings(spec));
+    expect(parseReferenceProfile(serializeReferenceProfile(unlabelled)).estimation).toEqual({
+      labelledRows: 0,
+      crossValidatedEce: null,
+      calibration: { defined: false, reason: 'the reference has no labels' },
+      aurocSamplingError: { defined: false, reason: 'the reference has no labels' },
+    });
+  });
+
+  it('reads a version 1 profile, stored before calibration, as one without labels: raw scores and no band', () => {
+    const { estimation: _estimation, ...rest } = referenceProfileToJSON(profile);
+    const stored = { ...rest, version: 1 };
+    const revived = referenceProfileFromJSON(stored);
+    expectSameProfile(revived, profile);
+    expect(revived.estimation).toMatchObject({ labelledRows: 0, calibration: { defined: false, reason: VERSION_1_ESTIMATION } });
+    const window = datasetWindow(revived, spec, current, 0, 400, false);
+    const cbpe = rowsOf(window).find((row) => row.metric === 'cbpe_auroc')!;
+    expect(cbpe).toMatchObject({ ci_low: null, ci_high: null });
+    const raw = window.scores.estimatedAuroc();
+    expect(raw.defined && cbpe.value === raw.value.value).toBe(true);
+    expect(cbpe.reason).toContain(`not calibrated: ${VERSION_1_ESTIMATION}; no sampling-error band: ${VERSION_1_ESTIMATION}`);
+    // Written again, it is a version 2 profile that says the same.
+    expect(parseReferenceProfile(serializeReferenceProfile(revived)).estimation).toEqual(revived.estimation);
+  });
+
   it('keeps −0, the infinite range of a feature without values, and the order of categories named like indices', () => {
     const shape: WindowShape = { features: [{ name: 'lactate', type: 'numeric' }, { name: 'unit', type: 'numeric' }, { name: 'ward', type: 'categorical' }], scoreColumn: 'score', segments: ['site'] };
     const columns: Record<string, (number | null)[]> = { lactate: [null, null, null, null], unit: [-0, -0, 3, -0] };
@@ -125,8 +155,22 @@ describe('the JSON form of a reference profile', () => {
     const serialized = referenceProfileToJSON(profile);
     const lactate = ['features', 1, 'profile'];
     const cases: [PathStep[], unknown, string, RegExp][] = [
-      [['version'], 2, '$.version', /expected version 1, got the number 2/],
-      [['version'], undefined, '$.version', /expected version 1, got nothing/],
+      [['version'], 3, '$.version', /expected version 2 \(or 1, read without calibration\), got the number 3/],
+      [['version'], undefined, '$.version', /expected version 2 \(or 1, read without calibration\), got nothing/],
+      // Version 1 had no estimation: a profile of version 1 that has one is of neither.
+      [['version'], 1, '$["estimation"]', /is not a field/],
+      [['estimation'], undefined, '$.estimation', /is missing/],
+      [['estimation', 'labelledRows'], -1, '$.estimation.labelledRows', /expected a count/],
+      [['estimation', 'crossValidatedEce'], [0.1], '$.estimation.crossValidatedEce', /\[uncalibrated, calibrated\] or null/],
+      [['estimation', 'calibration', 'points'], [], '$.estimation.calibration.points', /at least one point/],
+      [['estimation', 'calibration', 'points', 1, 0], 0, '$.estimation.calibration.points[1][0]', /does not follow bin/],
+      [['estimation', 'calibration', 'points', 3, 1], 0, '$.estimation.calibration.points[3][1]', /a calibration does not decrease/],
+      [['estimation', 'calibration', 'points', 0, 0], 10_000, '$.estimation.calibration.points[0][0]', /outside the 10000 bins/],
+      [['estimation', 'calibration', 'points', 0, 1], 1.5, '$.estimation.calibration.points[0][1]', /expected a number in \[0, 1\]/],
+      [['estimation', 'calibration', 'reason'], 'why', '$.estimation.calibration["resolution"]', /is not a field/],
+      [['estimation', 'aurocSamplingError'], { reason: '' }, '$.estimation.aurocSamplingError.reason', /empty string/],
+      [['estimation', 'aurocSamplingError', 'positiveFraction'], 0.6, '$.estimation.aurocSamplingError.positiveFraction', /a fraction in \(0, 0.5\]/],
+      [['estimation', 'aurocSamplingError', 'standardDeviation'], -0.1, '$.estimation.aurocSamplingError.standardDeviation', /a standard deviation ≥ 0/],
       [['checksum'], 'abc', '$["checksum"]', /is not a field/],
       [['shape', 'features', 0, 'type'], 'ordinal', '$.shape.features[0].type', /"numeric" or "categorical"/],
       [['features'], serialized.features.slice(1), '$.features', /expected 6 entries/],

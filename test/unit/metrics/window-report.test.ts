@@ -93,6 +93,22 @@ describe('windowReport', () => {
     });
   });
 
+  it('calibrates CBPE on the reference as the exact report does, with the same sampling-error band', () => {
+    const isEstimate = (row: ResultRow): boolean => row.metric === 'cbpe_auroc';
+    const exact = exactRows().find(isEstimate)!;
+    const sketched = sketchedRows(windowOf(0, current.rowCount)).find(isEstimate)!;
+    // Calibrated probabilities are constant within a bin, so only NannyML's rounding of the row-level curve separates the two.
+    const bound = statedBound(sketched)!;
+    expect(bound).toBeLessThan(1e-6);
+    expect(Math.abs(sketched.value! - exact.value!)).toBeLessThanOrEqual(bound);
+    // The band is the estimate ± 3 σ, σ from the reference and the window's size, so it moves only with the estimate.
+    expect(Math.abs(sketched.ci_low! - exact.ci_low!)).toBeLessThanOrEqual(bound);
+    expect(Math.abs(sketched.ci_high! - exact.ci_high!)).toBeLessThanOrEqual(bound);
+    expect(exact.ci_low!).toBeLessThan(exact.value!);
+    expect(exact.reason).toMatch(/calibrated on the reference \(isotonic regression on 3000 labelled rows, cross-validated ECE .*\); interval: NannyML's sampling-error band, ±3 σ from the reference \(σ = 0\.0\d+\)$/);
+    expect(sketched.reason!.startsWith(`${exact.reason!}; from the window's sketches`)).toBe(true);
+  });
+
   it('reports the same from windows merged in any grouping, and from their JSON form', () => {
     const whole = sketchedRows(windowOf(0, current.rowCount));
     const thirds = [windowOf(0, 700), windowOf(700, 1900), windowOf(1900, current.rowCount)];

@@ -3,7 +3,8 @@
  * without labels, from scores that are calibrated probabilities of the positive class. Each row
  * contributes its score as the expected number of positive outcomes and 1 − score as the expected
  * number of negatives; every figure here is therefore an estimate, and its type says so. The
- * estimates are only as good as the calibration of the scores on the data they are applied to.
+ * estimates are only as good as the calibration of the scores on the data they are applied to,
+ * which is why NannyML, and Vigil (reference-estimation.ts), first calibrate them on the reference.
  *
  * Expected confusion matrix at the threshold (predicted positive when score ≥ threshold):
  * TP = Σ score and FP = Σ (1 − score) over the predicted positives, FN = Σ score and
@@ -128,14 +129,23 @@ export function undefinedEstimationReport(threshold: number, rows: number, reaso
   };
 }
 
-/** CBPE from calibrated scores; a row is predicted positive when its score is ≥ the threshold. */
+/**
+ * CBPE from calibrated scores; a row is predicted positive when its score is ≥ the threshold.
+ * `probabilities`, when given, are the rows' calibrated probabilities (NannyML's calibrated
+ * y_pred_proba beside the model's own scores): they give the expected counts and the expected ROC
+ * curve, while the scores still decide what is predicted positive. The probabilities must be a
+ * non-decreasing function of the scores, as a calibration is, so that ordering rows by either is
+ * the same; without them the scores are taken as calibrated.
+ */
 export function estimateConfidenceBasedPerformance(
   scores: ArrayLike<number>,
   threshold: number,
+  probabilities: ArrayLike<number> = scores,
 ): ConfidenceBasedEstimationReport {
   if (!Number.isFinite(threshold)) throw new RangeError(`threshold must be a finite number, got ${threshold}`);
   const rows = scores.length;
-  const invalid = rows === 0 ? 'no rows' : invalidScoreReason(scores);
+  if (probabilities.length !== rows) throw new RangeError(`${rows} scores but ${probabilities.length} probabilities`);
+  const invalid = rows === 0 ? 'no rows' : (invalidScoreReason(scores) ?? (probabilities === scores ? null : invalidScoreReason(probabilities)));
   if (invalid !== null) return undefinedEstimationReport(threshold, rows, invalid);
 
   const truePositives = new CompensatedSum();
@@ -144,14 +154,14 @@ export function estimateConfidenceBasedPerformance(
   const trueNegatives = new CompensatedSum();
   const sorted = new Float64Array(rows);
   for (let row = 0; row < rows; row += 1) {
-    const score = scores[row]!;
-    sorted[row] = score;
-    if (score >= threshold) {
-      truePositives.add(score);
-      falsePositives.add(1 - score);
+    const probability = probabilities[row]!;
+    sorted[row] = probability;
+    if (scores[row]! >= threshold) {
+      truePositives.add(probability);
+      falsePositives.add(1 - probability);
     } else {
-      falseNegatives.add(score);
-      trueNegatives.add(1 - score);
+      falseNegatives.add(probability);
+      trueNegatives.add(1 - probability);
     }
   }
   sortFloat64InPlace(sorted);

@@ -1,9 +1,10 @@
 import { calibrationMetrics, type ReliabilityBin } from '../calibration/calibration.js';
 import type { CategoricalValues } from '../drift/categorical-drift.js';
-import { estimateConfidenceBasedPerformance } from '../estimation/confidence-based-estimation.js';
+import { estimateWithReference, fitEstimationReference } from '../estimation/reference-estimation.js';
 import { groupFairness, MISSING_GROUP } from '../fairness/group-fairness.js';
 import { binaryClassificationMetrics } from '../performance/binary-classification.js';
 import { undefinedBecause, type Outcome, type ResultRow } from '../result-row.js';
+import { DEFAULT_RESOLUTION } from '../sketches/score-label-sketch.js';
 import type { NumericValues } from '../statistics/numeric-sample.js';
 import { compareColumns, driftAndQualityRows, type FeatureColumns } from './drift-rows.js';
 import { calibrationRows, estimationRows, fairnessRows, performanceRows, unmeasuredPerformanceRows } from './model-rows.js';
@@ -67,7 +68,8 @@ function labelledRows(scores: ArrayLike<number>, labels: ArrayLike<number | null
  * Everything Vigil reports on a dataset, computed exactly: drift and quality of every feature and
  * of the score, then performance, calibration and fairness on the current rows that have a label
  * (the others are left out, and every row of those kinds says how many), and the label-free CBPE
- * estimate on all rows in every case.
+ * estimate on all rows in every case, calibrated on the reference's labelled rows with its
+ * sampling-error band (reference-estimation.ts).
  */
 export function datasetReport(input: DatasetReportInput): DatasetReport {
   const { reference, current, thresholds } = input;
@@ -93,7 +95,10 @@ export function datasetReport(input: DatasetReportInput): DatasetReport {
     rows.push(...measured.rows);
     reliability = measured.reliability;
   }
-  rows.push(...estimationRows(estimateConfidenceBasedPerformance(current.scores, input.decisionThreshold), thresholds));
+  // Calibrated on the reference's labelled rows as a monitored window's profile is, so both give one estimate.
+  const estimation = fitEstimationReference(reference.scores, reference.labels, DEFAULT_RESOLUTION);
+  const { report, context } = estimateWithReference(estimation, current.scores, input.decisionThreshold, DEFAULT_RESOLUTION);
+  rows.push(...estimationRows(report, thresholds, context));
   return { rows, reliability };
 }
 

@@ -1,5 +1,6 @@
 import type { CalibrationReport } from '../calibration/calibration.js';
 import type { ConfidenceBasedEstimationReport, Estimate } from '../estimation/confidence-based-estimation.js';
+import type { EstimationContext } from '../estimation/reference-estimation.js';
 import type { GroupFairnessReport } from '../fairness/group-fairness.js';
 import type { AurocEstimate, BinaryClassificationReport, ProportionEstimate } from '../performance/binary-classification.js';
 import { resultRow, type Outcome, type ResultKind, type ResultRow } from '../result-row.js';
@@ -126,9 +127,24 @@ export function fairnessRows(segment: string, report: GroupFairnessReport, thres
   return rows;
 }
 
-/** Estimated, never observed: CBPE's AUROC from scores alone, marked as such in the reason. */
-export function estimationRows(report: ConfidenceBasedEstimationReport, thresholds: ThresholdLookup): ResultRow[] {
+/**
+ * Estimated, never observed: CBPE's AUROC from scores alone, marked as such in the reason. With
+ * the estimate's context (reference-estimation.ts) the reason also says whether the scores were
+ * calibrated on the reference, and the interval is NannyML's sampling-error band, or null with
+ * the reason there is none.
+ */
+export function estimationRows(report: ConfidenceBasedEstimationReport, thresholds: ThresholdLookup, context?: EstimationContext): ResultRow[] {
+  const estimated = 'estimated from scores alone (confidence-based performance estimation)';
   const estimate = (outcome: Outcome<Estimate<number>>): Outcome<RowValue> =>
-    map(outcome, (value) => ({ value: value.value, reason: 'estimated from scores alone (confidence-based performance estimation); assumes calibrated scores' }));
+    map(outcome, (value): RowValue => {
+      if (context === undefined) return { value: value.value, reason: `${estimated}; assumes calibrated scores` };
+      const band = context.aurocBand;
+      if (!band.defined) return { value: value.value, reason: `${estimated}; ${context.calibrationNote}; ${band.reason}` };
+      return {
+        value: value.value,
+        interval: { lower: band.value.lower, upper: band.value.upper },
+        reason: `${estimated}; ${context.calibrationNote}; interval: NannyML's sampling-error band, ±3 σ from the reference (σ = ${band.value.samplingError.toPrecision(3)})`,
+      };
+    });
   return [row('performance', 'cbpe_auroc', POPULATION, report.rows, estimate(report.estimatedAuroc), thresholds)];
 }

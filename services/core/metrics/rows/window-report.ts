@@ -1,8 +1,9 @@
 import { categoricalDrift } from '../drift/categorical-drift.js';
+import { binProbabilities, estimationContext } from '../estimation/reference-estimation.js';
 import { compareGroups } from '../fairness/group-fairness.js';
 import { DEFAULT_CONFIDENCE_LEVEL } from '../performance/binary-classification.js';
 import { categoricalFeatureQuality } from '../quality/feature-quality.js';
-import type { ResultRow } from '../result-row.js';
+import { defined, type ResultRow } from '../result-row.js';
 import type { NumericFeatureSketch } from '../sketches/numeric-feature-sketch.js';
 import type { ScoreLabelSketch } from '../sketches/score-label-sketch.js';
 import type { WindowSketch } from '../sketches/window-sketch.js';
@@ -70,9 +71,13 @@ export function windowReport(input: WindowReportInput): DatasetReport {
       rows.push(...fairnessRows(segment, report, thresholds).map((row) => (row.group === null ? row : notesOf.get(row.group)!(row))));
     }
   }
-  const estimate = window.scores.confidenceBasedEstimate(decisionThreshold);
-  const estimatedAuroc = window.scores.estimatedAuroc();
-  rows.push(...estimationRows(estimate, thresholds).map((row) => (estimatedAuroc.defined ? withNote(row, sketchNote(estimatedAuroc.value.maximumError)) : row)));
+  // CBPE on each bin's calibrated probability when the reference has one, as the exact report applies it to each row.
+  const estimation = window.profile.estimation;
+  const probabilities = binProbabilities(estimation, window.scores.resolution);
+  const estimate = window.scores.confidenceBasedEstimate(decisionThreshold, probabilities);
+  const estimatedAuroc = window.scores.estimatedAuroc(probabilities);
+  const context = estimationContext(estimation, window.predictionCount, estimatedAuroc.defined ? defined(estimatedAuroc.value.value) : estimatedAuroc);
+  rows.push(...estimationRows(estimate, thresholds, context).map((row) => (estimatedAuroc.defined ? withNote(row, sketchNote(estimatedAuroc.value.maximumError)) : row)));
   return { rows, reliability: window.outcomeCount === 0 ? { defined: false, reason: 'no outcome has arrived for this window yet' } : calibration.reliability };
 }
 

@@ -1,4 +1,8 @@
 import type { CategoryCounts } from '../drift/categorical-drift.js';
+import { unlabelledEstimationReference, type EstimationReference } from '../estimation/reference-estimation.js';
+import type { ScoreCalibration } from '../estimation/isotonic-calibration.js';
+import type { AurocSamplingErrorComponents } from '../estimation/sampling-error.js';
+import { defined, undefinedBecause, type Outcome } from '../result-row.js';
 import type { NumericReferenceProfile } from './numeric-feature-sketch.js';
 import { ValueGridSketch } from './value-grid-sketch.js';
 import type { FeatureReference, ReferenceProfile, WindowShape } from './window-sketch.js';
@@ -9,10 +13,20 @@ import type { FeatureReference, ReferenceProfile, WindowShape } from './window-s
  * (NaN as the one NaN JavaScript has), and a revived profile gives the same windowReport rows.
  * A stored profile may be old or damaged, so reading one checks all of it and refuses anything
  * toJSON would not have written with a MalformedReferenceProfileError naming the place.
+ *
+ * Version 2 added what confidence-based estimation fits on the reference (`estimation`: its
+ * calibration and sampling-error components). A version 1 profile, stored before, still loads, as a
+ * profile whose estimation has no calibration and no band, which is how it was used when stored;
+ * its rows say so.
  */
 
 /** Raise on any change to the format; a stored profile of another version is refused, never guessed at. */
-export const REFERENCE_PROFILE_VERSION = 1;
+export const REFERENCE_PROFILE_VERSION = 2;
+
+/** The version before `estimation`, read as a reference without labels. */
+const UNCALIBRATED_PROFILE_VERSION = 1;
+
+export const VERSION_1_ESTIMATION = 'the baseline was stored before Vigil calibrated on the reference (reference profile version 1)';
 
 /**
  * A double as JSON carries it without loss. A JSON number gives back any finite double except −0
@@ -53,11 +67,21 @@ export type SerializedFeatureReference =
   | { name: string; type: 'numeric'; profile: SerializedNumericReferenceProfile }
   | { name: string; type: 'categorical'; counts: SerializedCategoryCounts };
 
+export interface SerializedEstimationReference {
+  labelledRows: number;
+  /** [uncalibrated, calibrated] cross-validated ECE that decided the calibration, or null. */
+  crossValidatedEce: [number, number] | null;
+  /** The isotonic calibration's [bin, probability] points, or why there is none. */
+  calibration: { resolution: number; points: [number, number][] } | { reason: string };
+  aurocSamplingError: { standardDeviation: number; positiveFraction: number } | { reason: string };
+}
+
 export interface SerializedReferenceProfile {
   version: typeof REFERENCE_PROFILE_VERSION;
   shape: SerializedWindowShape;
   /** The shape's features, then its score column, as in ReferenceProfile. */
   features: SerializedFeatureReference[];
+  estimation: SerializedEstimationReference;
 }
 
 /** A stored profile that cannot be used as it is. `path` locates the fault, e.g. `$.features[2].profile.counts[4]`. */
@@ -84,6 +108,21 @@ export function referenceProfileToJSON(profile: ReferenceProfile): SerializedRef
       }
       return { name: feature.name, type: 'numeric', profile: numericProfileToJSON(feature.profile) };
     }),
+    estimation: estimationToJSON(profile.estimation),
+  };
+}
+
+function estimationToJSON(estimation: EstimationReference): SerializedEstimationReference {
+  const { calibration, aurocSamplingError: components, crossValidatedEce: ece } = estimation;
+  return {
+    labelledRows: estimation.labelledRows,
+    crossValidatedEce: ece === null ? null : [ece.uncalibrated, ece.calibrated],
+    calibration: calibration.defined
+      ? { resolution: calibration.value.resolution, points: calibration.value.points.map(([bin, probability]) => [bin, probability]) }
+      : { reason: calibration.reason },
+    aurocSamplingError: components.defined
+      ? { standardDeviation: components.value.standardDeviation, positiveFraction: components.value.positiveFraction }
+      : { reason: components.reason },
   };
 }
 
@@ -125,13 +164,90 @@ export function parseReferenceProfile(text: string): ReferenceProfile {
 export function referenceProfileFromJSON(serialized: unknown): ReferenceProfile {
   const root = objectAt(serialized, '$');
   // The version first: a profile of another version is refused for that, not for its fields.
-  if (root.version !== REFERENCE_PROFILE_VERSION) fail('$.version', `expected version ${REFERENCE_PROFILE_VERSION}, got ${describe(root.version)}`);
-  expectFields(root, '$', ['version', 'shape', 'features']);
+  const { version } = root;
+  if (version !== REFERENCE_PROFILE_VERSION && version !== UNCALIBRATED_PROFILE_VERSION) {
+    fail('$.version', `expected version ${REFERENCE_PROFILE_VERSION} (or ${UNCALIBRATED_PROFILE_VERSION}, read without calibration), got ${describe(version)}`);
+  }
+  const current = version === REFERENCE_PROFILE_VERSION;
+  expectFields(root, '$', current ? ['version', 'shape', 'features', 'estimation'] : ['version', 'shape', 'features']);
   const shape = shapeFrom(root.shape, '$.shape');
   const expected = [...shape.features, { name: shape.scoreColumn, type: 'numeric' as const }];
   const features = arrayAt(root.features, '$.features');
   if (features.length !== expected.length) fail('$.features', `expected ${expected.length} entries (the shape's features, then its score column), got ${features.length}`);
-  return { shape, features: expected.map((feature, index) => featureFrom(features[index], `$.features[${index}]`, feature)) };
+  return {
+    shape,
+    features: expected.map((feature, index) => featureFrom(features[index], `$.features[${index}]`, feature)),
+    estimation: current ? estimationFrom(root.estimation, '$.estimation') : unlabelledEstimationReference(VERSION_1_ESTIMATION),
+  };
+}
+
+function estimationFrom(value: unknown, path: string): EstimationReference {
+  const stored = expectFields(objectAt(value, path), path, ['labelledRows', 'crossValidatedEce', 'calibration', 'aurocSamplingError']);
+  const labelledRows = countAt(stored.labelledRows, `${path}.labelledRows`);
+  let crossValidatedEce: EstimationReference['crossValidatedEce'] = null;
+  if (stored.crossValidatedEce !== null) {
+    const at = `${path}.crossValidatedEce`;
+    const pair = arrayAt(stored.crossValidatedEce, at);
+    if (pair.length !== 2) fail(at, `expected [uncalibrated, calibrated] or null, got ${pair.length} entries`);
+    crossValidatedEce = { uncalibrated: proportionAt(pair[0], `${at}[0]`), calibrated: proportionAt(pair[1], `${at}[1]`) };
+  }
+  const calibration = reasonOr(stored.calibration, `${path}.calibration`, ['resolution', 'points'], (fields, at): ScoreCalibration => {
+    const resolution = countAt(fields.resolution, `${at}.resolution`);
+    if (resolution === 0) fail(`${at}.resolution`, 'expected at least one bin');
+    const points = arrayAt(fields.points, `${at}.points`);
+    if (points.length === 0) fail(`${at}.points`, 'expected at least one point');
+    let previous: readonly [number, number] | null = null;
+    return {
+      resolution,
+      // Array.from visits holes, which map would skip.
+      points: Array.from(points, (entry, index): [number, number] => {
+        const pointAt = `${at}.points[${index}]`;
+        const pair = arrayAt(entry, pointAt);
+        if (pair.length !== 2) fail(pointAt, `expected [bin, probability], got ${pair.length} entries`);
+        const bin = countAt(pair[0], `${pointAt}[0]`);
+        if (bin >= resolution) fail(`${pointAt}[0]`, `bin ${bin} is outside the ${resolution} bins`);
+        const probability = proportionAt(pair[1], `${pointAt}[1]`);
+        if (previous !== null && !(bin > previous[0])) fail(`${pointAt}[0]`, `bin ${bin} does not follow bin ${previous[0]}: points are stored in ascending order, each once`);
+        if (previous !== null && !(probability >= previous[1])) fail(`${pointAt}[1]`, `${probability} is below the probability before it, ${previous[1]}: a calibration does not decrease`);
+        const point: [number, number] = [bin, probability];
+        previous = point;
+        return point;
+      }),
+    };
+  });
+  const aurocSamplingError = reasonOr(stored.aurocSamplingError, `${path}.aurocSamplingError`, ['standardDeviation', 'positiveFraction'], (fields, at): AurocSamplingErrorComponents => {
+    const standardDeviation = finiteAt(fields.standardDeviation, `${at}.standardDeviation`);
+    if (!(standardDeviation >= 0)) fail(`${at}.standardDeviation`, `expected a standard deviation ≥ 0, got ${standardDeviation}`);
+    const positiveFraction = finiteAt(fields.positiveFraction, `${at}.positiveFraction`);
+    // After NannyML's flip the positives are the less frequent class: at most half, and at least one.
+    if (!(positiveFraction > 0 && positiveFraction <= 0.5)) fail(`${at}.positiveFraction`, `expected a fraction in (0, 0.5], got ${positiveFraction}`);
+    return { standardDeviation, positiveFraction };
+  });
+  return { labelledRows, crossValidatedEce, calibration, aurocSamplingError };
+}
+
+/** A `{ reason }` object as an undefined outcome, or an object of exactly `fields` read by `read`. */
+function reasonOr<Field extends string, T>(
+  value: unknown,
+  path: string,
+  fields: readonly Field[],
+  read: (fields: Readonly<Record<Field, unknown>>, path: string) => T,
+): Outcome<T> {
+  const object = objectAt(value, path);
+  if (Object.hasOwn(object, 'reason')) {
+    const { reason } = expectFields(object, path, ['reason']);
+    const text = stringAt(reason, `${path}.reason`);
+    if (text.length === 0) fail(`${path}.reason`, 'expected a reason, got an empty string');
+    return undefinedBecause(text);
+  }
+  return defined(read(expectFields(object, path, fields), path));
+}
+
+function proportionAt(value: unknown, path: string): number {
+  const number = finiteAt(value, path);
+  if (!(number >= 0 && number <= 1)) fail(path, `expected a number in [0, 1], got ${number}`);
+  // −0 is written as a string and would come back as a string; a proportion of −0 is 0.
+  return number + 0;
 }
 
 function shapeFrom(value: unknown, path: string): WindowShape {

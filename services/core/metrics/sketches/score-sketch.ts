@@ -19,6 +19,14 @@ import type { BoundedValue } from './value-grid-sketch.js';
  *   cumulative score sums and counts, rounded to 5 decimals as NannyML does); between two
  *   boundaries the exact curve is monotone, so the trapezoid differs from it by at most
  *   ΔTPR·ΔFPR/2, and the sum of those is the stated bound.
+ * With calibrated probabilities per bin (isotonic-calibration.ts), a bin's expected positives are
+ * its count times its probability, every row of the bin having that probability. The exact curve
+ * is then a straight line across each bin, and the bins give it exactly but for NannyML's rounding
+ * of the row-level curve's points to 5 decimals: a point inside a bin is off the line by at most
+ * 0.5·10⁻⁵ rows in each coordinate, a point on a bin boundary by at most 10⁻⁵ when its sum, taken
+ * in another order, rounds the other way. Moving points by at most δx and δy (in rates) changes the
+ * trapezoid area by at most δy·Σ|x₊ − x₋|/2 + δx·Σ|y₊ − y₋|/2 ≤ δx + δy, so the stated bound is
+ * 2·10⁻⁵·(1/expected positives + 1/expected negatives), which covers both.
  * merge(a, b) has exactly the counts of the sketch of a ∪ b.
  */
 export class ScoreSketch {
@@ -52,12 +60,23 @@ export class ScoreSketch {
     return merged;
   }
 
-  /** The estimated AUROC with the bound on its error from binning (see the class comment). */
-  estimatedAuroc(): Outcome<BoundedValue> {
+  /** Expected positives of a bin: its score sum, or with calibrated probabilities its count times its bin's probability. */
+  private expectedPositives(probabilities: Float64Array | null): Float64Array {
+    if (probabilities === null) return this.scoreSums;
+    if (probabilities.length !== this.resolution) throw new RangeError(`${probabilities.length} calibrated probabilities for ${this.resolution} bins`);
+    return this.counts.map((count, bin) => count * probabilities[bin]!);
+  }
+
+  /**
+   * The estimated AUROC with the bound on its error from binning (see the class comment), from
+   * the scores or, when given, from each bin's calibrated probability.
+   */
+  estimatedAuroc(probabilities: Float64Array | null = null): Outcome<BoundedValue> {
+    const binPositives = this.expectedPositives(probabilities);
     let expectedPositives = 0;
     let rows = 0;
     for (let bin = this.resolution - 1; bin >= 0; bin--) {
-      expectedPositives += this.scoreSums[bin]!;
+      expectedPositives += binPositives[bin]!;
       rows += this.counts[bin]!;
     }
     if (rows === 0) return undefinedBecause('no rows');
@@ -73,25 +92,31 @@ export class ScoreSketch {
     let previousFalsePositiveRate = 0;
     for (let bin = this.resolution - 1; bin >= 0; bin--) {
       if (this.counts[bin] === 0) continue;
-      runningPositives += this.scoreSums[bin]!;
+      runningPositives += binPositives[bin]!;
       taken += this.counts[bin]!;
       const truePositiveRate = roundToFiveDecimals(runningPositives) / positiveTotal;
       const falsePositiveRate = roundToFiveDecimals(taken - runningPositives) / negativeTotal;
       const width = falsePositiveRate - previousFalsePositiveRate;
       const height = truePositiveRate - previousTruePositiveRate;
       area += (width * (truePositiveRate + previousTruePositiveRate)) / 2;
-      maximumError += Math.abs(width * height) / 2;
+      if (probabilities === null) maximumError += Math.abs(width * height) / 2;
       previousTruePositiveRate = truePositiveRate;
       previousFalsePositiveRate = falsePositiveRate;
     }
+    if (probabilities !== null) maximumError = 2e-5 * (1 / positiveTotal + 1 / negativeTotal);
     return defined({ value: area, maximumError });
   }
 
-  /** CBPE's report from the bins; the confusion estimates need the threshold on a bin edge. */
-  confidenceBasedEstimate(threshold: number): ConfidenceBasedEstimationReport {
+  /**
+   * CBPE's report from the bins, from the scores or each bin's calibrated probability; the
+   * confusion estimates need the threshold on a bin edge, and a bin is predicted positive by its
+   * scores, whatever its calibrated probability.
+   */
+  confidenceBasedEstimate(threshold: number, probabilities: Float64Array | null = null): ConfidenceBasedEstimationReport {
     const rows = this.count;
     if (rows === 0) return undefinedEstimationReport(threshold, rows, 'no rows');
-    const auroc = this.estimatedAuroc();
+    const binPositives = this.expectedPositives(probabilities);
+    const auroc = this.estimatedAuroc(probabilities);
     const firstPositiveBin = edgeBin(threshold, this.resolution);
     if (firstPositiveBin === null) {
       const report = undefinedEstimationReport(threshold, rows, `threshold ${threshold} is not on an edge of the sketch's ${this.resolution} bins`);
@@ -103,8 +128,8 @@ export class ScoreSketch {
     for (let bin = 0; bin < this.resolution; bin++) {
       if (bin >= firstPositiveBin) {
         positiveRows += this.counts[bin]!;
-        positiveScores += this.scoreSums[bin]!;
-      } else negativeScores += this.scoreSums[bin]!;
+        positiveScores += binPositives[bin]!;
+      } else negativeScores += binPositives[bin]!;
     }
     return estimationReportOf(
       threshold,

@@ -1,4 +1,5 @@
 import { categoryCounts, type CategoricalValues, type CategoryCounts } from '../drift/categorical-drift.js';
+import { fitEstimationReference, type EstimationReference } from '../estimation/reference-estimation.js';
 import { MISSING_GROUP } from '../fairness/group-fairness.js';
 import { numericSample, type NumericValues } from '../statistics/numeric-sample.js';
 import { CategoryCountSketch } from './category-count-sketch.js';
@@ -9,7 +10,7 @@ import {
   type NumericReferenceProfile,
   type SerializedNumericFeatureSketch,
 } from './numeric-feature-sketch.js';
-import { ScoreLabelSketch, type SerializedScoreLabelSketch } from './score-label-sketch.js';
+import { DEFAULT_RESOLUTION, ScoreLabelSketch, type SerializedScoreLabelSketch } from './score-label-sketch.js';
 import { ScoreSketch, type SerializedScoreSketch } from './score-sketch.js';
 
 /** What a model's windows summarise: its features, its score column and its segment attributes. */
@@ -25,20 +26,28 @@ export type FeatureReference =
 
 /**
  * The reference side of every comparison, fitted once from the reference dataset: each feature's
- * profile, then the score column's, in the order of the shape.
+ * profile, then the score column's, in the order of the shape, and what confidence-based
+ * estimation fits on the reference's labelled rows (its calibration and sampling-error components).
  */
 export interface ReferenceProfile {
   shape: WindowShape;
   features: readonly FeatureReference[];
+  estimation: EstimationReference;
 }
 
 export interface ReferenceColumns {
   numeric(name: string): NumericValues;
   categorical(name: string): CategoricalValues;
   scores: ArrayLike<number>;
+  /** 0, 1 or null (no label) per row; null or absent when the reference has no labels. */
+  labels?: ArrayLike<number | null> | null;
 }
 
-/** Fits the reference profile; a reference value that is neither valid nor missing is refused. */
+/**
+ * Fits the reference profile; a reference value that is neither valid nor missing is refused. A
+ * label that is not 0, 1 or missing leaves the estimation uncalibrated and without a band, saying
+ * which row, as the metrics treat unusable data.
+ */
 export function fitReferenceProfile(shape: WindowShape, reference: ReferenceColumns, options: NumericProfileOptions = {}): ReferenceProfile {
   const numeric = (name: string, values: NumericValues): FeatureReference => {
     const sample = numericSample(values, `reference ${name}`);
@@ -52,7 +61,7 @@ export function fitReferenceProfile(shape: WindowShape, reference: ReferenceColu
     return { name: feature.name, type: 'categorical', counts: counted.value };
   });
   features.push(numeric(shape.scoreColumn, reference.scores));
-  return { shape, features };
+  return { shape, features, estimation: fitEstimationReference(reference.scores, reference.labels ?? null, DEFAULT_RESOLUTION) };
 }
 
 /** A prediction as the window sees it: feature values by name (absent means missing) and the score. */
