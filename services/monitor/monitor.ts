@@ -319,7 +319,7 @@ export class Monitor {
     const closed = windowEnd <= watermark;
     const newer = latest === undefined || windowStart >= latest.windowStart;
     if (latest === undefined || (closed && (newer || !latest.closed)) || (!latest.closed && newer)) {
-      const shown = { modelId: spec.modelId, windowSize, windowStart, windowEnd, closed, accounting: cells.accounting, rows };
+      const shown = { modelId: spec.modelId, windowSize, windowStart, windowEnd, closed, baselineVersion: baseline.version, accounting: cells.accounting, rows };
       this.latestWindows.set(key, shown);
       this.options.metrics.showLatest(shown);
     }

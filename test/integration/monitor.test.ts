@@ -124,6 +124,9 @@ describe('the monitor on embedded ClickHouse', () => {
     expect(values).toHaveLength(latest.rows.filter((row) => row.value !== null).length);
     const windowEnd = (await registry.getSingleMetric('vigil_model_window_end_timestamp_seconds')!.get()).values.find((sample) => sample.labels.window === '1h');
     expect(windowEnd?.value).toBe(latest.evaluation.windowEnd / 1000);
+    // One baseline series per model and size, naming the version the shown window was compared with.
+    const baselineInfo = (await registry.getSingleMetric('vigil_model_baseline_info')!.get()).values.filter((sample) => sample.labels.window === '1h');
+    expect(baselineInfo).toEqual([expect.objectContaining({ value: 1, labels: { model: MODEL, window: '1h', baseline: latest.evaluation.baselineVersion } })]);
     expect(monitor.status()).toMatch(/^monitor sepsis-risk 1h predictions=\d+ coverage=\d+% auroc=(\d\.\d{3}|\d\.\d{3} est\.|n\/a) warn=\d+ alert=\d+$/);
   });
 });

@@ -13,6 +13,8 @@ export interface LatestWindow {
   modelId: string;
   windowSize: string;
   windowEnd: number;
+  /** The version of the baseline the window was compared with. */
+  baselineVersion: string;
   accounting: WindowAccounting;
   rows: readonly ResultRow[];
 }
@@ -30,12 +32,15 @@ export class MonitorMetrics {
   readonly windowOutcomes: Gauge<WindowLabel>;
   readonly labelCoverage: Gauge<WindowLabel>;
   readonly windowEnd: Gauge<WindowLabel>;
+  readonly baselineInfo: Gauge<WindowLabel | 'baseline'>;
   readonly evaluations: Counter<WindowLabel>;
   readonly evaluationFailures: Counter<WindowLabel>;
   readonly evaluationSeconds: Histogram;
   readonly lastSuccess: Gauge;
   readonly members: Gauge;
   /** The row labels each model and size has series for, to remove those its next latest window lacks. */
+  /** The baseline version each model and size shows, to remove its series when it changes. */
+  private readonly baselines = new Map<string, string>();
   private readonly rowLabels = new Map<string, { values: Map<string, Record<RowLabel, string>>; statuses: Map<string, Record<RowLabel, string>> }>();
 
   constructor(registry: Registry) {
@@ -48,6 +53,12 @@ export class MonitorMetrics {
     this.windowOutcomes = new Gauge({ name: 'vigil_model_window_outcomes', help: 'Binary outcomes joined to the predictions of the latest evaluated window.', labelNames: windowLabels, registers });
     this.labelCoverage = new Gauge({ name: 'vigil_model_label_coverage_ratio', help: 'Share of the latest evaluated window\'s predictions with an outcome.', labelNames: windowLabels, registers });
     this.windowEnd = new Gauge({ name: 'vigil_model_window_end_timestamp_seconds', help: 'End (exclusive, event time) of the latest evaluated window.', labelNames: windowLabels, registers });
+    this.baselineInfo = new Gauge({
+      name: 'vigil_model_baseline_info',
+      help: 'Always 1: the version of the baseline the latest evaluated window was compared with (the baselines table holds it), in the baseline label.',
+      labelNames: ['model', 'window', 'baseline'],
+      registers,
+    });
     this.evaluations = new Counter({ name: 'vigil_monitor_evaluations_total', help: 'Windows evaluated and recorded.', labelNames: windowLabels, registers });
     this.evaluationFailures = new Counter({ name: 'vigil_monitor_evaluation_failures_total', help: 'Window evaluations that failed; the window is tried again at the next pass.', labelNames: windowLabels, registers });
     this.evaluationSeconds = new Histogram({
@@ -65,6 +76,9 @@ export class MonitorMetrics {
     const windowLabels = { model: modelId, window: windowSize };
     for (const gauge of [this.windowPredictions, this.windowOutcomes, this.labelCoverage, this.windowEnd]) gauge.remove(windowLabels);
     const key = `${modelId}\u0000${windowSize}`;
+    const shownBaseline = this.baselines.get(key);
+    if (shownBaseline !== undefined) this.baselineInfo.remove({ ...windowLabels, baseline: shownBaseline });
+    this.baselines.delete(key);
     const previous = this.rowLabels.get(key);
     if (previous === undefined) return;
     for (const labels of previous.statuses.values()) this.metricStatus.remove(labels);
@@ -81,8 +95,12 @@ export class MonitorMetrics {
     if (predictions > 0) this.labelCoverage.set(windowLabels, outcomes / predictions);
     else this.labelCoverage.remove(windowLabels);
     this.windowEnd.set(windowLabels, latest.windowEnd / 1000);
-
     const key = `${latest.modelId}\u0000${latest.windowSize}`;
+    const shownBaseline = this.baselines.get(key);
+    if (shownBaseline !== undefined && shownBaseline !== latest.baselineVersion) this.baselineInfo.remove({ ...windowLabels, baseline: shownBaseline });
+    this.baselineInfo.set({ ...windowLabels, baseline: latest.baselineVersion }, 1);
+    this.baselines.set(key, latest.baselineVersion);
+
     const previous = this.rowLabels.get(key) ?? { values: new Map(), statuses: new Map() };
     const current = { values: new Map<string, Record<RowLabel, string>>(), statuses: new Map<string, Record<RowLabel, string>>() };
     for (const row of latest.rows) {
