@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { projectPath } from '../../services/adapters/project/project-files.js';
+import { RUNBOOKS } from '../../services/observability/runbook-texts.js';
 
 /**
  * The Prometheus and Alertmanager configuration, checked with the tools of the versions that
@@ -42,6 +43,16 @@ interface AlertRule {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
+
+interface AlertTestCase {
+  alertname: string;
+  exp_alerts?: { exp_labels?: Record<string, string> }[];
+}
+
+const alertRules = ruleFiles.flatMap((file) => {
+  const document = parse(readFileSync(file, 'utf8')) as { groups: { rules: AlertRule[] }[] };
+  return document.groups.flatMap((group) => group.rules).filter((rule) => rule.alert !== undefined);
+});
 
 describe('Prometheus and Alertmanager configuration', () => {
   let stackFolder: string;
@@ -90,26 +101,49 @@ describe('Prometheus and Alertmanager configuration', () => {
     expectSuccess(run('amtool', ['check-config', runtime.ALERTMANAGER_CONFIG!]));
   });
 
-  it('routes pages to the pager and everything else to the ticket queue', () => {
+  it('routes critical alerts to the pager and everything else to the ticket queue', () => {
     const route = (...labels: string[]): string =>
       run('amtool', ['config', 'routes', 'test', '--config.file=infra/alertmanager/alertmanager.yml', ...labels]).stdout.trim();
-    expect(route('severity=page', 'alertname=VigilTargetDown')).toBe('pager');
-    expect(route('severity=ticket', 'alertname=VigilEventsRejected')).toBe('tickets');
+    expect(route('severity=critical', 'alertname=VigilTargetDown')).toBe('pager');
+    expect(route('severity=critical', 'alertname=VigilModelDrift', 'model=sepsis-risk')).toBe('pager');
+    expect(route('severity=warning', 'alertname=VigilEventsRejected')).toBe('tickets');
     expect(route('alertname=Unlabelled')).toBe('tickets');
   });
 
-  it('gives every alert a known severity, a summary and a runbook', () => {
-    let alerts = 0;
-    for (const file of ruleFiles) {
-      const document = parse(readFileSync(file, 'utf8')) as { groups: { rules: AlertRule[] }[] };
-      for (const rule of document.groups.flatMap((group) => group.rules)) {
-        if (!rule.alert) continue;
-        alerts += 1;
-        expect(['page', 'ticket'], `${rule.alert} severity`).toContain(rule.labels?.severity);
-        expect(rule.annotations?.summary, `${rule.alert} summary`).toBeTruthy();
-        expect(rule.annotations?.runbook, `${rule.alert} runbook`).toBeTruthy();
-      }
+  it('gives every alert a known severity, a summary, a description and a runbook page that exists', () => {
+    for (const rule of alertRules) {
+      expect(['critical', 'warning'], `${rule.alert} severity`).toContain(rule.labels?.severity);
+      expect(rule.annotations?.summary, `${rule.alert} summary`).toBeTruthy();
+      expect(rule.annotations?.description, `${rule.alert} description`).toBeTruthy();
+      expect(rule.annotations?.runbook_url, `${rule.alert} runbook_url`).toBe(`infra/prometheus/runbooks/${rule.alert}.md`);
+      expect(existsSync(projectPath(rule.annotations!.runbook_url!)), `${rule.alert} runbook page`).toBe(true);
     }
-    expect(alerts).toBeGreaterThan(0);
+    expect(alertRules.length).toBeGreaterThan(0);
+  });
+
+  it('has a unit test where each alert rule fires and one where it stays silent', () => {
+    const cases = ruleTestFiles.flatMap((file) => {
+      const document = parse(readFileSync(file, 'utf8')) as { tests: { alert_rule_test?: AlertTestCase[] }[] };
+      return document.tests.flatMap((test) => test.alert_rule_test ?? []);
+    });
+    for (const rule of alertRules) {
+      const severity = rule.labels?.severity;
+      const ofRule = cases.filter((testCase) => testCase.alertname === rule.alert);
+      const fires = ofRule.some((testCase) => (testCase.exp_alerts ?? []).some((expected) => expected.exp_labels?.severity === severity));
+      const silent = ofRule.some((testCase) => !(testCase.exp_alerts ?? []).some((expected) => expected.exp_labels?.severity === severity));
+      expect(fires, `${rule.alert} (${severity}) is never expected to fire`).toBe(true);
+      expect(silent, `${rule.alert} (${severity}) is never expected to stay silent`).toBe(true);
+    }
+  });
+
+  it('gives the runbooks PromQL that Prometheus parses', () => {
+    // Each query as a recording rule of a scratch file: promtool check rules parses every expression.
+    const queries = Object.values(RUNBOOKS).flatMap((runbook) => runbook.promql.map((query) => query.query));
+    const rules = queries.map((query, index) => ({ record: `runbook_query_${index}`, expr: query }));
+    const file = join(stackFolder, 'runbook-queries.yml');
+    writeFileSync(file, stringify({ groups: [{ name: 'runbook-queries', rules }] }));
+    const result = run('promtool', ['check', 'rules', file]);
+    expectSuccess(result);
+    expect(result.output).toContain(`SUCCESS: ${queries.length} rules found`);
   });
 });
