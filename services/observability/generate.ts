@@ -3,13 +3,15 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../adapters/project/project-files.js';
 import { CATALOGUE, isAlertRule, type AlertRule, type Catalogue, type RecordingRule, type RuleFile, type SeriesDefinition } from './catalogue.js';
+import { buildDashboards, DASHBOARDS_FOLDER, renderDashboard } from './dashboards.js';
 import type { Runbook } from './runbook-texts.js';
 
 /**
- * Turns the catalogue into what Prometheus and people read: the rule files, one runbook page per
- * alert, the runbook index and the README's table of series. The functions are pure (catalogue in,
- * text out); `node dist/services/observability/generate.js` (npm run generate) writes the files,
- * and with --check only says which differ, for CI.
+ * Turns the catalogue into what Prometheus, Grafana and people read: the rule files, one runbook
+ * page per alert, the runbook index, the Grafana dashboards (dashboards.ts) and the README's table
+ * of series. The functions are pure (catalogue in, text out); `node
+ * dist/services/observability/generate.js` (npm run generate) writes the files, and with --check
+ * only says which differ, for CI.
  */
 
 export interface GenerateOptions {
@@ -199,7 +201,7 @@ export function alertsByName(catalogue: Catalogue): Map<string, AlertRule[]> {
   return byName;
 }
 
-/** Rule files, runbook pages and the runbook index; the README table is separate, since README.md is not generated as a whole. */
+/** Rule files, runbook pages, the runbook index and the dashboards; the README table is separate, since README.md is not generated as a whole. */
 export function generateFiles(catalogue: Catalogue = CATALOGUE, options: GenerateOptions = DEFAULT_GENERATE_OPTIONS): GeneratedFile[] {
   const files: GeneratedFile[] = catalogue.ruleFiles.map((file) => ({ path: file.path, content: renderRuleFile(file, options) }));
   for (const [alert, rules] of alertsByName(catalogue)) {
@@ -211,6 +213,7 @@ export function generateFiles(catalogue: Catalogue = CATALOGUE, options: Generat
     if (!alertsByName(catalogue).has(name)) throw new Error(`runbook ${name} belongs to no alert of the catalogue`);
   }
   files.push({ path: `${RUNBOOKS_FOLDER}/README.md`, content: renderRunbookIndex(catalogue) });
+  for (const { path, dashboard } of buildDashboards(catalogue)) files.push({ path, content: renderDashboard(dashboard) });
   return files;
 }
 
@@ -250,14 +253,15 @@ function main(argv: readonly string[]): number {
   };
   for (const file of files) write(file.path, file.content);
 
-  // A runbook whose alert left the catalogue goes with it.
+  // A runbook whose alert left the catalogue goes with it, and so does a dashboard no longer generated.
   const generated = new Set(files.map((file) => file.path));
-  const runbooksFolder = join(root, RUNBOOKS_FOLDER);
-  for (const name of existsSync(runbooksFolder) ? readdirSync(runbooksFolder) : []) {
-    const path = `${RUNBOOKS_FOLDER}/${name}`;
-    if (!name.endsWith('.md') || generated.has(path)) continue;
-    differing.push(path);
-    if (!check) rmSync(join(root, path));
+  for (const [folder, extension] of [[RUNBOOKS_FOLDER, '.md'], [DASHBOARDS_FOLDER, '.json']] as const) {
+    for (const name of existsSync(join(root, folder)) ? readdirSync(join(root, folder)) : []) {
+      const path = `${folder}/${name}`;
+      if (!name.endsWith(extension) || generated.has(path)) continue;
+      differing.push(path);
+      if (!check) rmSync(join(root, path));
+    }
   }
 
   const readme = read('README.md');

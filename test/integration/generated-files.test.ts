@@ -3,16 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReadOnlyQuery } from '../../services/adapters/clickhouse/read-only-query.js';
 import { projectPath } from '../../services/adapters/project/project-files.js';
 import { CATALOGUE } from '../../services/observability/catalogue.js';
+import { DASHBOARDS_FOLDER } from '../../services/observability/dashboards.js';
 import { generateFiles, README_MARKERS, renderMetricsTable, replaceBetweenMarkers, RUNBOOKS_FOLDER } from '../../services/observability/generate.js';
 import { openTestStorage, type StorageHarness } from '../support/pipeline-harness.js';
 
 /**
- * The rule files, runbooks and runbook index are generated from services/observability/catalogue.ts
- * and committed: a fresh generation must give them back byte for byte, so that an edit to either
- * side alone fails here. The fix is `npm run generate`.
+ * The rule files, runbooks, runbook index and Grafana dashboards are generated from
+ * services/observability/catalogue.ts (the dashboards by dashboards.ts) and committed: a fresh
+ * generation must give them back byte for byte, so that an edit to either side alone fails here.
+ * The fix is `npm run generate`.
  */
 
-const OUT_OF_DATE = 'out of date: edit services/observability/catalogue.ts or runbook-texts.ts, then run npm run generate';
+const OUT_OF_DATE = 'out of date: edit services/observability/catalogue.ts, runbook-texts.ts or dashboards.ts, then run npm run generate';
 
 const committed = (path: string): string | null => (existsSync(projectPath(path)) ? readFileSync(projectPath(path), 'utf8') : null);
 
@@ -27,6 +29,13 @@ describe('files generated from the catalogue', () => {
     const generated = new Set(files.map((file) => file.path));
     const pages = readdirSync(projectPath(RUNBOOKS_FOLDER)).map((name) => `${RUNBOOKS_FOLDER}/${name}`);
     expect(pages.filter((path) => !generated.has(path)), OUT_OF_DATE).toEqual([]);
+  });
+
+  it('leaves no dashboard that is no longer generated, and generates every dashboard', () => {
+    const generated = new Set(files.map((file) => file.path));
+    const dashboards = readdirSync(projectPath(DASHBOARDS_FOLDER)).map((name) => `${DASHBOARDS_FOLDER}/${name}`);
+    expect(dashboards.filter((path) => !generated.has(path)), OUT_OF_DATE).toEqual([]);
+    expect(files.filter((file) => file.path.startsWith(`${DASHBOARDS_FOLDER}/`)).map((file) => file.path).sort()).toEqual(dashboards.sort());
   });
 
   const readme = committed('README.md') ?? '';
