@@ -676,8 +676,8 @@ const against = (vigilSeconds: number, otherSeconds: number): string => {
 };
 const medianRun = (runs: readonly EvaluationRun[]): EvaluationRun => [...runs].sort((left, right) => left.seconds - right.seconds)[(runs.length - 1) >> 1]!;
 
-/** Names of readWindowCells' queries, in the order it sends them. */
-const CELL_QUERIES = ['numeric cells', 'categorical cells', 'score-label cells', 'accounting', 'segment groups'];
+/** Names of readWindowCells' queries, in the order it sends them (a second one only groups values beyond a feature's dense cells). */
+const CELL_QUERIES = ['window cells'];
 const queryName = (index: number, total: number): string => (total === CELL_QUERIES.length ? CELL_QUERIES[index]! : `query ${index + 1}`);
 
 function printWindow(out: (line?: string) => void, report: EvaluationReport, python: string | undefined, evidently: EvidentlyResult | null): void {

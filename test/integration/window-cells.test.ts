@@ -8,7 +8,7 @@ import { MISSING_GROUP } from '../../services/core/metrics/fairness/group-fairne
 import type { ResultRow } from '../../services/core/metrics/result-row.js';
 import type { MetricThreshold } from '../../services/core/metrics/rows/threshold-policy.js';
 import { windowReport } from '../../services/core/metrics/rows/window-report.js';
-import type { NumericReferenceProfile } from '../../services/core/metrics/sketches/numeric-feature-sketch.js';
+import type { NumericReferenceProfile, SerializedNumericFeatureSketch } from '../../services/core/metrics/sketches/numeric-feature-sketch.js';
 import {
   fitReferenceProfile,
   WindowSketch,
@@ -362,6 +362,17 @@ const relativeDifference = (actual: number, expected: number): number => (actual
  */
 const sumTolerance = (terms: number): number => (terms + 1) * Number.EPSILON;
 
+/** A window read from ClickHouse against the core's sketch of the same events: counts exactly, sums within sumTolerance. */
+function expectCellsOfCore(profile: ReferenceProfile, cells: WindowCells, core: WindowSketch): void {
+  const fromClickHouse = separateSums(WindowSketch.fromJSON(profile, cells.sketch).toJSON());
+  const fromCore = separateSums(core.toJSON());
+  expect(fromClickHouse.exact).toEqual(fromCore.exact);
+  expect(fromClickHouse.sums).toHaveLength(fromCore.sums.length);
+  fromCore.sums.forEach(({ value, terms }, index) => {
+    expect(relativeDifference(fromClickHouse.sums[index]!.value, value), `sum ${index} of ${terms} terms`).toBeLessThanOrEqual(sumTolerance(terms));
+  });
+}
+
 // Rows computed from sums of floating-point scores or values; every other row is computed from counts,
 // minima and maxima, which are exact, so those rows must be identical.
 const FROM_SUMS = new Set(['wasserstein', 'wasserstein_norm', 'brier', 'log_loss', 'ece', 'calibration_intercept', 'calibration_slope', 'oe_ratio', 'cbpe_auroc']);
@@ -471,6 +482,62 @@ describe('a window aggregated in ClickHouse', () => {
   it('counts the predictions of each segment group as the core does', () => {
     expect(cells.segmentGroups).toEqual(expected.segmentGroups);
     expect(expected.segmentGroups.get('site')?.get(MISSING_GROUP)).toBeGreaterThan(0);
+  });
+
+  it('groups the values beyond the dense cells in ClickHouse when more of them come back than allowed', async () => {
+    // The constant ventilated reference has a grid 1e-9 wide, so a value of 1 lies far beyond its dense cells.
+    const ventilated = cells.sketch.features.ventilated as SerializedNumericFeatureSketch;
+    expect(ventilated.values.cells.some(([index]) => index > 1)).toBe(true);
+    const grouped = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_START, end: WINDOW_END }, { outsideValuesPerFeature: 1 });
+    expectCellsOfCore(profile, grouped, expected.window);
+    expect(grouped.accounting).toEqual(expected.accounting);
+  });
+
+  it('gives the same cells with the window rows computed again by each part of the query, as a server before 26.3 does', async () => {
+    const inlined = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_START, end: WINDOW_END }, { materializeWindowRows: false });
+    expectCellsOfCore(profile, inlined, expected.window);
+    expect(inlined.accounting).toEqual(expected.accounting);
+    expect(inlined.segmentGroups).toEqual(expected.segmentGroups);
+    expect(inlined.labelDelaySeconds).toEqual(cells.labelDelaySeconds);
+  });
+
+  it('reads a model with no features but its score and no segment attributes', async () => {
+    const minimalShape: WindowShape = { features: [], scoreColumn: 'risk', segments: [] };
+    const random = createRandom(11);
+    const minimal = fitReferenceProfile(minimalShape, { numeric: () => [], categorical: () => [], scores: Array.from({ length: 500 }, () => random.uniform()) });
+    const modelId = 'triage-minimal';
+    const predictions = Array.from({ length: 300 }, (_, index) => ({
+      ...events.predictions[index]!,
+      event_id: `${modelId}-p-${index}`,
+      model_id: modelId,
+      prediction_id: `minimal-${index}`,
+      score: awkwardScore(random),
+    }));
+    const outcomes = predictions
+      .filter((_, index) => index % 3 !== 0)
+      .map((prediction, index): OutcomeEvent => ({
+        event_id: `${modelId}-o-${index}`,
+        model_id: modelId,
+        prediction_id: prediction.prediction_id,
+        observed_at: prediction.occurred_at + HOUR,
+        label: { kind: 'binary', value: random.chance(prediction.score) ? 1 : 0 },
+        source: 'ehr-adjudication',
+      }));
+    await storage.store.insert('predictions', predictions.map((event, index) => toPredictionRow(event, lineage(200_000 + index), WINDOW_END + HOUR)));
+    await storage.store.insert('outcomes', outcomes.map((event, index) => toOutcomeRow(event, lineage(300_000 + index), WINDOW_END + HOUR)));
+
+    const read = await readWindowCells(storage.client, storage.target.database, minimal, { modelId, start: WINDOW_START, end: WINDOW_END });
+    const core = new WindowSketch(minimal);
+    const inWindow = predictions.filter((event) => event.occurred_at >= WINDOW_START && event.occurred_at < WINDOW_END);
+    for (const event of inWindow) core.addPrediction({ features: {}, score: event.score });
+    const scored = outcomes.filter((outcome) => inWindow.some((event) => event.prediction_id === outcome.prediction_id));
+    for (const outcome of scored) {
+      const label = outcome.label.value as 0 | 1;
+      core.addOutcome({ score: inWindow.find((event) => event.prediction_id === outcome.prediction_id)!.score, label, segments: {} });
+    }
+    expectCellsOfCore(minimal, read, core);
+    expect(read.accounting).toMatchObject({ predictions: inWindow.length, outcomes: scored.length, repeatedPredictions: 0, refusedPredictions: 0 });
+    expect(read.segmentGroups).toEqual(new Map());
   });
 
   it('gives an empty window for a span without events', async () => {

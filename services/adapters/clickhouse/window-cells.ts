@@ -3,8 +3,8 @@ import { MISSING_GROUP } from '../../core/metrics/fairness/group-fairness.js';
 import { LOG_LOSS_CLIP } from '../../core/metrics/performance/binary-classification.js';
 import type { NumericReferenceProfile, SerializedNumericFeatureSketch } from '../../core/metrics/sketches/numeric-feature-sketch.js';
 import { DEFAULT_RESOLUTION, type SerializedScoreLabelSketch } from '../../core/metrics/sketches/score-label-sketch.js';
-import type { SerializedScoreSketch } from '../../core/metrics/sketches/score-sketch.js';
 import type { ReferenceProfile, SerializedWindowSketch } from '../../core/metrics/sketches/window-sketch.js';
+import { CompensatedSum } from '../../core/metrics/statistics/compensated-sum.js';
 import type { WindowLabels } from '../../core/monitoring/label-rows.js';
 import type { SegmentGroupCounts } from '../../core/monitoring/volume-rows.js';
 
@@ -32,32 +32,49 @@ import type { SegmentGroupCounts } from '../../core/monitoring/volume-rows.js';
  *   prediction's window like any other outcome.
  * WindowAccounting gives each of these counts, so every stored event of the window is accounted for.
  *
- * Five queries share the window's tables (windowTables): its predictions, each prediction_id's
- * first copy, and the latest outcome of each. Looking up prediction ids reads the model's
- * prediction_id column before the window's end and the model's outcomes, with sets the size of the
- * window in ClickHouse. Grouping happens there; what comes back is one row per non-empty cell:
- * 1. numeric cells: one row per value and sketch it feeds, grouped by (feature, kind, index):
- *    reference bin, grid cell, missing, out of range, and for the score its score bin;
- * 2. categorical cells: grouped by (feature, category), missing being the NULL category;
- * 3. score-label cells: the labelled predictions once for the whole population and once per
- *    segment attribute, grouped by (segment, group, kind, bin), kind being a score bin or the
- *    sketch's total, which carries the exact sums (squared scores, positive scores, log loss);
- * 4. the accounting: one row of counts, with the exact quantiles of the scored outcomes' delays
- *    (observed_at − occurred_at of the prediction, quantileExactInclusive: linear interpolation
- *    between order statistics, numpy's default);
- * 5. predictions per group of each segment attribute, missing being MISSING_GROUP, for the volume rows.
+ * One query does it all. Its `window_rows` are the window's stored predictions, each once, with
+ * its repeated and refused flags, its latest outcome (how many it has, the winner's label as a
+ * status code and its delay) and its values taken out of the maps: each feature's value by
+ * position (the keys mapped to positions once per entry with transform(), not looked up by name),
+ * each category and segment group. They are computed once and kept for the query
+ * (`AS MATERIALIZED`, ClickHouse 26.3 and later, enabled by the query's own SETTINGS), since every
+ * kind of cell reads them; the lookups of prediction ids (the model's copies of each, its
+ * outcomes) happen once. Ordering by (time, id) is done on one string, the time's 8 bytes in
+ * big-endian order with the sign bit flipped and then the id, which compares as the pair does and
+ * is much cheaper for argMax and min than a tuple. From these rows, branches of a UNION ALL
+ * aggregate one kind of cell each and return one row per feature, segment group or category,
+ * with the non-empty cells as arrays:
+ * 1. numeric features, in two scans of all features: each value's reference bin, its grid cell
+ *    (count, sum, minimum and maximum) and whether it is out of range, and missing values. Grid
+ *    cells are counted with -Resample over a dense range around the reference's cells (twice the
+ *    reference's span, at most DENSE_CELLS cells), which needs no hashing; values beyond it come
+ *    back as (cell, value) pairs, at most `outsideValuesPerFeature` of each feature, and are
+ *    grouped here (with a compensated sum); a feature with more takes one more query that groups
+ *    them in ClickHouse;
+ * 2. per segment attribute and group, and once for the whole population, the labelled
+ *    predictions in score bins (positives, negatives, sum of scores, by -Resample) and their exact
+ *    sums (squared scores, positive scores, log loss), and the count of all predictions for the
+ *    volume rows; the population's row also carries the score sketch of all predictions, the
+ *    accounting and the exact quantiles of the scored outcomes' delays (observed_at − occurred_at
+ *    of the prediction, quantileExactInclusive: linear interpolation between order statistics,
+ *    numpy's default);
+ * 3. per categorical feature, the count of each category, missing being the NULL category;
+ * 4. the outcomes observed in the window whose prediction is not stored.
+ * A ClickHouse server without materialized CTEs gets the same query with the rows inlined into
+ * each branch: the same results, computed again by every branch.
  *
  * Cells are computed in SQL with the core's formulas on the same IEEE doubles, so each value lands
  * in the same cell bit for bit: the reference bin is the number of inner edges strictly below the
  * value (bins are right-closed, a value on an edge falls in the bin below, as in
  * NumericFeatureSketch.add); the grid cell is floor((value − origin) / width) clamped as in
  * ValueGridSketch; the score bin is min(resolution − 1, floor(score · resolution)) as in scoreBin.
- * Edges, grid origins and widths, reference ranges and the log-loss clip travel as query parameters
- * holding each double's 64 bits, decoded with reinterpretAsFloat64: exact for every double,
- * including an empty reference's infinite range and integers beyond 2^53, which chDB's parameter
- * binder refuses as numbers. Counts, minima and maxima are exact; sums are sumKahan's, compensated,
- * so they are within about an ulp of the exact sum whatever order ClickHouse adds in, and differ
- * from the core's left-to-right sums only by the core's own rounding.
+ * Edges, grid origins and widths, reference ranges and the log-loss clip are written into the
+ * query as the unsigned integer of each double's 64 bits, decoded with reinterpretAsFloat64:
+ * exact for every double, including an empty reference's infinite range. Counts, minima and
+ * maxima are exact; sums are sumKahan's, compensated, so they are within about an ulp of the
+ * exact sum whatever order ClickHouse adds in, and differ from the core's left-to-right sums only
+ * by the core's own rounding. The sums of cells beyond the dense range are added here with
+ * CompensatedSum (Neumaier's), within about an ulp as well.
  */
 
 export interface EventWindow {
@@ -98,170 +115,561 @@ export interface WindowCells {
   segmentGroups: SegmentGroupCounts;
 }
 
-interface NumericCellRow {
-  feature: number;
-  kind: 'missing' | 'bin' | 'cell' | 'out_of_range' | 'score_bin';
-  index: number;
-  count: number | string;
-  sum: number;
-  minimum: number;
-  maximum: number;
+export interface WindowCellsOptions {
+  /**
+   * Values of one numeric feature beyond its dense cell range that come back as they are; a feature
+   * with more has them grouped by one more query. Bounds what one window's answer holds.
+   */
+  outsideValuesPerFeature?: number;
+  /** Whether the window's rows are kept for the query (AS MATERIALIZED); by default, when the server can. */
+  materializeWindowRows?: boolean;
 }
 
-interface CategoryCellRow {
-  feature: number;
-  category: string | null;
-  count: number | string;
-}
+const OUTSIDE_VALUES_PER_FEATURE = 100_000;
+/** The most grid cells of one feature counted in a dense range: 16,384 cells of 56 bytes of state. */
+const DENSE_CELLS = 16_384;
+/** Numeric features are aggregated in this many scans, which ClickHouse runs side by side. */
+const NUMERIC_SCANS = 2;
+const LARGEST_CELL = Number.MAX_SAFE_INTEGER;
+/** Added to an outcome's epoch milliseconds so that the packed outcome stays positive for any DateTime64(3). */
+const OUTCOME_TIME_OFFSET = 2 ** 50;
 
-interface ScoreLabelCellRow {
-  /** 0 for the whole population, otherwise the segment attribute's position (from 1). */
-  segment: number;
-  segment_group: string;
-  kind: 'bin' | 'total';
-  bin: number;
-  positives: number | string;
-  negatives: number | string;
-  score_sum: number;
-  squared_score_sum: number;
-  positive_score_sum: number;
-  log_loss_sum: number;
-}
+/**
+ * One row of the answer. Every branch returns these columns; which ones a row fills depends on its
+ * kind (see the branches in windowCellsQuery). A server quotes 64-bit integers, chDB does not.
+ */
+type CellRow = [
+  kind: 'numeric' | 'outside' | 'segment' | 'category' | 'unmatched',
+  position: number,
+  name: string | null,
+  tallies: (number | string)[],
+  totals: (number | null)[],
+  indices: (number | string)[],
+  counts: (number | string)[],
+  otherCounts: (number | string)[],
+  sums: number[],
+  minima: number[],
+  maxima: number[],
+  extraIndices: (number | string)[],
+  extraCounts: (number | string)[],
+  extraValues: number[],
+];
 
-type AccountingRow = Record<
-  'predictions' | 'repeated_predictions' | 'refused_predictions' | 'outcomes' | 'superseded_outcomes' | 'unscored_outcomes' | 'outcomes_of_refused_predictions' | 'outcomes_without_prediction',
-  number | string
-> & {
-  /** Median and 90th percentile; null (NaN on the server's side) without outcomes. */
-  delay_quantiles: [number | null, number | null];
-};
-
-interface SegmentGroupRow {
-  /** The segment attribute's position, from 1. */
-  segment: number;
-  segment_group: string;
-  count: number | string;
-}
+const COLUMNS: readonly (readonly [name: string, type: string, empty: string])[] = [
+  ['kind', 'String', "''"],
+  ['position', 'UInt16', '0'],
+  ['name', 'Nullable(String)', 'NULL'],
+  ['tallies', 'Array(UInt64)', '[]'],
+  ['totals', 'Array(Float64)', '[]'],
+  ['indices', 'Array(Int64)', '[]'],
+  ['counts', 'Array(UInt64)', '[]'],
+  ['other_counts', 'Array(UInt64)', '[]'],
+  ['sums', 'Array(Float64)', '[]'],
+  ['minima', 'Array(Float64)', '[]'],
+  ['maxima', 'Array(Float64)', '[]'],
+  ['extra_indices', 'Array(Int64)', '[]'],
+  ['extra_counts', 'Array(UInt64)', '[]'],
+  ['extra_values', 'Array(Float64)', '[]'],
+];
 
 /** Reads the cells of every sketch of one window; see the module comment for what is counted where. */
-export async function readWindowCells(client: ClickHouseClient, database: string, profile: ReferenceProfile, window: EventWindow): Promise<WindowCells> {
-  const numericReferences = profile.features.flatMap((feature) => (feature.type === 'numeric' ? [feature] : []));
-  const numericProfiles = numericReferences.map((feature) => feature.profile);
+export async function readWindowCells(
+  client: ClickHouseClient,
+  database: string,
+  profile: ReferenceProfile,
+  window: EventWindow,
+  options: WindowCellsOptions = {},
+): Promise<WindowCells> {
+  const outsideValues = options.outsideValuesPerFeature ?? OUTSIDE_VALUES_PER_FEATURE;
+  if (!Number.isSafeInteger(outsideValues) || outsideValues < 1) throw new RangeError(`outsideValuesPerFeature must be a positive integer, got ${outsideValues}`);
   const parameters = {
     model: window.modelId,
     start: window.start,
     end: window.end,
     // The score column's profile is the last numeric one (fitReferenceProfile); its values are the score.
-    numericFeatures: numericReferences.slice(0, -1).map((feature) => feature.name),
+    numericFeatures: numericFeaturesOf(profile).slice(0, -1).map((feature) => feature.name),
     categoricalFeatures: profile.features.flatMap((feature) => (feature.type === 'categorical' ? [feature.name] : [])),
     segments: [...profile.shape.segments],
     missingGroup: MISSING_GROUP,
-    edges: numericProfiles.map((reference) => float64Bits([...reference.innerEdges])),
-    minimums: float64Bits(numericProfiles.map((reference) => reference.minimum)),
-    maximums: float64Bits(numericProfiles.map((reference) => reference.maximum)),
-    origins: float64Bits(numericProfiles.map((reference) => reference.values.grid.origin)),
-    widths: float64Bits(numericProfiles.map((reference) => reference.values.grid.width)),
-    resolution: DEFAULT_RESOLUTION,
-    largestCell: Number.MAX_SAFE_INTEGER,
-    logLossClip: float64Bits([LOG_LOSS_CLIP])[0]!,
   };
-  const rows = async <Row>(query: string): Promise<Row[]> => {
-    const result = await client.query({ query, query_params: parameters, format: 'JSONEachRow' });
-    return result.json<Row>();
+  const rows = async (query: (materialized: boolean) => string): Promise<CellRow[]> => {
+    const run = async (materialized: boolean) => (await client.query({ query: query(materialized), query_params: parameters, format: 'JSONCompactEachRow' })).json<CellRow>();
+    const materialized = options.materializeWindowRows ?? !serversWithoutMaterializedCtes.has(client);
+    if (!materialized) return run(false);
+    try {
+      return await run(true);
+    } catch (error) {
+      // A server before 26.3 knows neither the setting nor the keyword: the rows are inlined from then on.
+      if (options.materializeWindowRows !== undefined || !isUnknownSettingOrSyntax(error)) throw error;
+      serversWithoutMaterializedCtes.add(client);
+      return run(false);
+    }
   };
-  const [numericRows, categoryRows, scoreLabelRows, [accountingRow], segmentGroupRows] = await Promise.all([
-    rows<NumericCellRow>(numericCellsQuery(database)),
-    rows<CategoryCellRow>(categoryCellsQuery(database)),
-    rows<ScoreLabelCellRow>(scoreLabelCellsQuery(database)),
-    rows<AccountingRow>(accountingQuery(database)),
-    rows<SegmentGroupRow>(segmentGroupsQuery(database)),
-  ]);
-  const accounting = accountingOf(accountingRow!);
-  const [median, ninetiethPercentile] = accountingRow!.delay_quantiles;
-  const segmentGroups = new Map(profile.shape.segments.map((segment) => [segment, new Map<string, number>()]));
-  for (const row of segmentGroupRows) segmentGroups.get(profile.shape.segments[row.segment - 1]!)!.set(row.segment_group, Number(row.count));
+  const cellRows = await rows((materialized) => windowCellsQuery(database, profile, { materialized, outsideValues }));
+  const overflowing = cellRows.flatMap((row) => (row[0] === 'numeric' && Number(row[3][2]) > row[13].length ? [row[1]] : []));
+  const outsideRows = overflowing.length > 0 ? await rows((materialized) => outsideCellsQuery(database, profile, overflowing, materialized)) : [];
+  return assembleCells(profile, cellRows, outsideRows);
+}
+
+/** Clients whose ClickHouse refused a materialized CTE: one that predates them (26.3). */
+const serversWithoutMaterializedCtes = new WeakSet<ClickHouseClient>();
+
+const isUnknownSettingOrSyntax = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  // UNKNOWN_SETTING and SYNTAX_ERROR.
+  return code === '115' || code === '62';
+};
+
+// ---------------------------------------------------------------------------------------------
+// The query.
+
+const numericFeaturesOf = (profile: ReferenceProfile) => profile.features.flatMap((feature) => (feature.type === 'numeric' ? [feature] : []));
+
+/** A double written exactly: the unsigned integer of its 64 bits, decoded by ClickHouse. */
+function double(value: number): string {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value, true);
+  return `reinterpretAsFloat64(toUInt64(${view.getBigUint64(0, true)}))`;
+}
+
+/** (time, id) as one string that orders as the pair does: the time's milliseconds big-endian, sign bit flipped, then the id. */
+const orderKey = (time: string, id: string): string => `concat(reverse(reinterpretAsString(bitXor(toUnixTimestamp64Milli(${time}), -9223372036854775808))), ${id})`;
+
+const windowBounds = (column: string): string =>
+  `${column} >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND ${column} < fromUnixTimestamp64Milli({end:Int64}, 'UTC')`;
+
+/** The grid cell of a value, as ValueGridSketch computes it. */
+function cellOf(value: number, grid: { origin: number; width: number }): number {
+  const index = Math.floor((value - grid.origin) / grid.width);
+  return Math.max(-LARGEST_CELL, Math.min(LARGEST_CELL, Number.isFinite(index) ? index : Math.sign(index) * LARGEST_CELL));
+}
+
+/**
+ * The cells of a feature counted densely, [low, low + length): the reference's cells and half their
+ * span again on each side, at most DENSE_CELLS around their middle. A reference without values
+ * gets the cells around its grid's origin.
+ */
+function denseCellRange(reference: NumericReferenceProfile): { low: number; length: number } {
+  if (!(reference.minimum <= reference.maximum)) return { low: -64, length: 128 };
+  const low = cellOf(reference.minimum, reference.values.grid);
+  const high = cellOf(reference.maximum, reference.values.grid);
+  const span = high - low + 1;
+  const range = span * 2 >= DENSE_CELLS ? { low: Math.floor(low / 2 + high / 2) - DENSE_CELLS / 2, length: DENSE_CELLS } : { low: low - Math.ceil(span / 2), length: span * 2 };
+  // Far from 2^53, so that every bound is an exact integer on both sides.
+  return { low: Math.max(-(2 ** 52), Math.min(2 ** 52, range.low)), length: range.length };
+}
+
+/**
+ * The grid cell of an unclamped floor((value − origin) / width), clamped as ValueGridSketch clamps
+ * it: an infinite quotient (a value far beyond a very narrow grid) goes to the outermost cell of its
+ * side, as it does there.
+ */
+const clampedCell = (unclamped: string): string => `toInt64(greatest(-${LARGEST_CELL}., least(${LARGEST_CELL}., ${unclamped})))`;
+
+/** A SELECT list with every column of CellRow, those not given empty. */
+function cellColumns(values: Partial<Record<string, string>>): string {
+  return COLUMNS.map(([name, type, empty]) => `CAST(${values[name] ?? empty} AS ${type}) AS ${name}`).join(',\n      ');
+}
+
+/** The expressions of one numeric feature over window_rows: its value, presence, bin, cell and range test. */
+function numericTerms(reference: NumericReferenceProfile, position: number, isScore: boolean) {
+  const column = isScore ? 'score' : `value_${position}`;
+  const value = isScore ? 'score' : `assumeNotNull(${column})`;
+  const unclamped = `floor((${value} - ${double(reference.values.grid.origin)}) / ${double(reference.values.grid.width)})`;
   return {
-    sketch: serializedWindow(profile, numericRows, categoryRows, scoreLabelRows),
+    value,
+    // Sketched and present: the rows whose value the feature's sketch takes.
+    taken: isScore ? 'sketched' : `sketched AND ${column} IS NOT NULL`,
+    missing: isScore ? '0' : `sketched AND ${column} IS NULL`,
+    bin: reference.innerEdges.length === 0 ? '0' : Array.from(reference.innerEdges, (edge) => `(${value} > ${double(edge)})`).join(' + '),
+    cell: clampedCell(unclamped),
+    outOfRange: `${value} < ${double(reference.minimum)} OR ${value} > ${double(reference.maximum)}`,
+  };
+}
+
+/**
+ * The window's rows, each stored prediction of the window once (see the module comment), and the
+ * lookups they need. Query parameters: model, start, end (epoch ms), numericFeatures and
+ * categoricalFeatures (the spec's names, the score column left out), segments and missingGroup.
+ */
+function windowRows(database: string, profile: ReferenceProfile, materialized: boolean): string {
+  const numericCount = numericFeaturesOf(profile).length - 1;
+  const categoricalCount = profile.features.length - numericCount - 1;
+  const clip = double(LOG_LOSS_CLIP);
+  // [name, expression] of each value taken out of the maps.
+  const extracted: [string, string][] = [
+    ...Array.from({ length: numericCount }, (_, index): [string, string] => {
+      const position = `indexOf(feature_of_entry, ${index + 1})`;
+      return [`value_${index + 1}`, `if(${position} > 0, toNullable(numeric_values[${position}]), NULL)`];
+    }),
+    ...Array.from({ length: categoricalCount }, (_, index): [string, string] => {
+      const name = `{categoricalFeatures:Array(String)}[${index + 1}]`;
+      return [
+        `category_${index + 1}`,
+        `if(mapContains(features_text, ${name}), toNullable(features_text[${name}]), if(mapContains(features_boolean, ${name}), toNullable(toString(features_boolean[${name}])), NULL))`,
+      ];
+    }),
+    ...profile.shape.segments.map((_, index): [string, string] => {
+      const name = `{segments:Array(String)}[${index + 1}]`;
+      return [`group_${index + 1}`, `if(mapContains(segments, ${name}), segments[${name}], {missingGroup:String})`];
+    }),
+  ];
+  // A key's position among the names, 0 for none: one transform() per map entry.
+  const positionOf = (key: string, names: string) => `transform(${key}, ${names}, arrayEnumerate(${names}), 0)`;
+  const numericNames = '{numericFeatures:Array(String)}';
+  const categoricalNames = '{categoricalFeatures:Array(String)}';
+  const anyKeyOf = (keys: string, names: string, count: number) => (count === 0 ? 'false' : `arrayExists(key -> ${positionOf('key', names)} > 0, ${keys})`);
+  return `
+    window_ids AS (
+      SELECT prediction_id FROM ${database}.predictions WHERE model_id = {model:String} AND ${windowBounds('occurred_at')}
+    ),
+    -- Prediction ids of the window that more than one stored prediction carries (few, usually none),
+    -- and the earliest copy of each.
+    repeated_ids AS (
+      SELECT prediction_id FROM ${database}.predictions
+      WHERE model_id = {model:String} AND occurred_at < fromUnixTimestamp64Milli({end:Int64}, 'UTC') AND prediction_id IN window_ids
+      GROUP BY prediction_id HAVING count() > 1
+    ),
+    first_copies AS (
+      SELECT prediction_id, min(${orderKey('occurred_at', 'event_id')}) AS first_copy, count() AS copies
+      FROM ${database}.predictions
+      WHERE model_id = {model:String} AND occurred_at < fromUnixTimestamp64Milli({end:Int64}, 'UTC') AND prediction_id IN repeated_ids
+      GROUP BY prediction_id
+    ),
+    -- Per prediction id: its outcomes, and the latest packed as
+    -- (observed_at ms + OUTCOME_TIME_OFFSET) * 4 + status, status 1 unscored, 2 label 0, 3 label 1.
+    latest_outcomes AS (
+      SELECT prediction_id, count() AS outcome_count,
+        argMax((toUnixTimestamp64Milli(observed_at) + ${OUTCOME_TIME_OFFSET}) * 4
+               + multiIf(label_kind = 'binary' AND label_value = 0, 2, label_kind = 'binary' AND label_value = 1, 3, 1),
+               ${orderKey('observed_at', 'event_id')}) AS latest
+      FROM ${database}.outcomes
+      WHERE model_id = {model:String} AND prediction_id IN window_ids
+      GROUP BY prediction_id
+    ),
+    window_rows AS ${materialized ? 'MATERIALIZED ' : ''}(
+      SELECT
+        copy.copies > 1 AND ${orderKey('prediction.occurred_at', 'prediction.event_id')} != copy.first_copy AS is_repeated,
+        refused, NOT is_repeated AND NOT refused AS sketched,
+        toUInt64(outcome.outcome_count) AS outcome_count,
+        toUInt8(outcome.latest % 4) AS status,
+        if(status >= 2, (intDiv(outcome.latest, 4) - ${OUTCOME_TIME_OFFSET} - toUnixTimestamp64Milli(prediction.occurred_at)) / 1000, 0.) AS delay_seconds,
+        score,
+        toUInt16(least(${DEFAULT_RESOLUTION - 1}, floor(score * ${DEFAULT_RESOLUTION}))) AS score_bin,
+        multiIf(status = 3, -log(least(greatest(score, ${clip}), 1 - ${clip})), status = 2, -log1p(-least(greatest(score, ${clip}), 1 - ${clip})), 0.) AS log_loss
+        ${extracted.map(([name]) => `, ${name}`).join('')}
+      FROM (
+        -- The values are taken out of the maps before the joins, which then carry them instead of the maps.
+        SELECT
+          prediction_id, event_id, occurred_at, score,
+          NOT (score >= 0 AND score <= 1)
+            OR ${anyKeyOf('arrayConcat(features_text.keys, features_boolean.keys)', numericNames, numericCount)}
+            OR ${anyKeyOf('features_numeric.keys', categoricalNames, categoricalCount)} AS refused
+          ${extracted.map(([name, expression]) => `,\n          ${expression} AS ${name}`).join('')}
+        FROM (
+          SELECT
+            prediction_id, event_id, occurred_at, score, segments, features_text, features_boolean, features_numeric,
+            ${numericCount === 0 ? 'CAST([] AS Array(UInt16))' : `arrayMap(key -> toUInt16(${positionOf('key', numericNames)}), features_numeric.keys)`} AS feature_of_entry,
+            features_numeric.values AS numeric_values
+          FROM ${database}.predictions WHERE model_id = {model:String} AND ${windowBounds('occurred_at')}
+        )
+      ) AS prediction
+      LEFT JOIN latest_outcomes AS outcome ON prediction.prediction_id = outcome.prediction_id
+      LEFT JOIN first_copies AS copy ON prediction.prediction_id = copy.prediction_id
+    )`;
+}
+
+/**
+ * The position (from 1) of the grouping set a row of GROUP BY GROUPING SETS ((c1), (c2), ...) belongs to:
+ * grouping(c1, c2, ...) has a 0 bit, counted from the most significant of as many bits as columns,
+ * for the column of the row's set.
+ */
+function groupingSetPosition(columns: readonly string[]): string {
+  const all = 2 ** columns.length - 1;
+  const masks = columns.map((_, index) => all - 2 ** (columns.length - 1 - index));
+  return `toUInt16(indexOf([${masks.join(', ')}], grouping(${columns.join(', ')})))`;
+}
+
+const querySettings = (materialized: boolean): string => (materialized ? '\n    SETTINGS enable_materialized_cte = 1' : '');
+
+/** readWindowCells' query: window_rows, then a UNION ALL of branches that each return CellRows of one kind. */
+function windowCellsQuery(database: string, profile: ReferenceProfile, options: { materialized: boolean; outsideValues: number }): string {
+  const numeric = numericFeaturesOf(profile);
+  const branches: string[] = [];
+  // The elements of an array where `kept`, the row's mask of non-empty cells, holds.
+  const kept = (array: string) => `arrayFilter((value, kept) -> kept, ${array}, kept)`;
+
+  // 1. Numeric features. Per feature: its dense cells, its bins, out-of-range and missing counts, and
+  // the values beyond the dense cells as (cell, value) pairs.
+  const perFeature = numeric.map((feature, index) => {
+    const p = index + 1;
+    const terms = numericTerms(feature.profile, p, p === numeric.length);
+    const { low, length } = denseCellRange(feature.profile);
+    const outside = `taken_${p} AND (cell_${p} < ${low} OR cell_${p} >= ${low + length})`;
+    return {
+      // Each expression once, in the scan's projection, for the analysis of a query grows with its
+      // text; and an alias used again in the same SELECT is analysed again, so what reads the cell
+      // is in the aggregates, where the cell is a column.
+      projections: [
+        `${terms.value} AS x_${p}`,
+        `${terms.taken} AS taken_${p}`,
+        `${terms.cell} AS cell_${p}`,
+        `${terms.bin} AS bin_${p}`,
+        `${terms.taken} AND (${terms.outOfRange}) AS out_of_range_${p}`,
+        `${terms.missing} AS missing_${p}`,
+      ],
+      aggregates: [
+        `countIfResample(0, ${length}, 1)(taken_${p}, cell_${p} - ${low}) AS cell_counts_${p}`,
+        `sumKahanIfResample(0, ${length}, 1)(x_${p}, taken_${p}, cell_${p} - ${low}) AS cell_sums_${p}`,
+        `minIfResample(0, ${length}, 1)(x_${p}, taken_${p}, cell_${p} - ${low}) AS cell_minima_${p}`,
+        `maxIfResample(0, ${length}, 1)(x_${p}, taken_${p}, cell_${p} - ${low}) AS cell_maxima_${p}`,
+        `countIfResample(0, ${feature.profile.innerEdges.length + 1}, 1)(taken_${p}, bin_${p}) AS bins_${p}`,
+        `[countIf(out_of_range_${p}), countIf(missing_${p}), countIf(${outside})] AS tallies_${p}`,
+        `groupArrayIf(${options.outsideValues})((cell_${p}, x_${p}), ${outside}) AS outside_values_${p}`,
+      ],
+      tuple: `(${p}, ${low}, cell_counts_${p}, cell_sums_${p}, cell_minima_${p}, cell_maxima_${p}, bins_${p}, tallies_${p}, outside_values_${p})`,
+    };
+  });
+  for (let scan = 0; scan < NUMERIC_SCANS; scan++) {
+    const features = perFeature.filter((_, index) => index % NUMERIC_SCANS === scan);
+    if (features.length === 0) continue;
+    branches.push(`
+    SELECT ${cellColumns({
+      kind: "'numeric'",
+      position: 'feature.1',
+      tallies: 'feature.8',
+      indices: kept('arrayMap(index -> feature.2 + index - 1, arrayEnumerate(feature.3))'),
+      counts: kept('feature.3'),
+      sums: kept('feature.4'),
+      minima: kept('feature.5'),
+      maxima: kept('feature.6'),
+      other_counts: 'feature.7',
+      extra_indices: 'arrayMap(pair -> pair.1, feature.9)',
+      extra_values: 'arrayMap(pair -> pair.2, feature.9)',
+    })}
+    FROM (
+      SELECT arrayJoin([${features.map((feature) => feature.tuple).join(', ')}]) AS feature, arrayMap(count -> count > 0, feature.3) AS kept
+      FROM (
+        SELECT ${features.flatMap((feature) => feature.aggregates).join(',\n          ')}
+        FROM (SELECT ${features.flatMap((feature) => feature.projections).join(',\n            ')} FROM window_rows)
+      )
+    )`);
+  }
+
+  // 2. Score-label sketches: position 0 the whole population, then each segment attribute by group,
+  // all attributes in one scan (GROUPING SETS). The population's scan reads every row, for the
+  // accounting; the groups' only sketched ones.
+  const segments = profile.shape.segments;
+  const scoreLabelColumns = (scored: (condition: string) => string) => `
+          countIf(${scored('status >= 2')}) AS scored,
+          sumResample(0, ${DEFAULT_RESOLUTION}, 1)(toUInt64(${scored('status = 3')}), score_bin) AS positives,
+          sumResample(0, ${DEFAULT_RESOLUTION}, 1)(toUInt64(${scored('status = 2')}), score_bin) AS negatives,
+          sumKahanIfResample(0, ${DEFAULT_RESOLUTION}, 1)(score, ${scored('status >= 2')}, score_bin) AS labelled_sums,
+          sumKahanIf(score * score, ${scored('status >= 2')}) AS squared_sum,
+          sumKahanIf(score, ${scored('status = 3')}) AS positive_sum,
+          sumKahanIf(log_loss, ${scored('status >= 2')}) AS log_loss_sum`;
+  const scoreLabelCells = {
+    kind: "'segment'",
+    indices: kept(`range(0, ${DEFAULT_RESOLUTION})`),
+    counts: kept('positives'),
+    other_counts: kept('negatives'),
+    sums: kept('labelled_sums'),
+  };
+  const withKept = (from: string) => `
+    FROM (
+      SELECT *, arrayMap((positive, negative) -> positive + negative > 0, positives, negatives) AS kept
+      FROM (${from}
+      )
+    )`;
+  branches.push(`
+    SELECT ${cellColumns({
+      ...scoreLabelCells,
+      name: "''",
+      tallies: 'arrayConcat([predictions, scored], accounting)',
+      totals: 'arrayConcat([squared_sum, positive_sum, log_loss_sum], delays)',
+      extra_indices: `arrayFilter((bin, count) -> count > 0, range(0, ${DEFAULT_RESOLUTION}), score_counts)`,
+      extra_counts: 'arrayFilter(count -> count > 0, score_counts)',
+      extra_values: 'arrayFilter((sum, count) -> count > 0, score_sums, score_counts)',
+    })}${withKept(`
+        SELECT
+          countIf(sketched) AS predictions,${scoreLabelColumns((condition) => `sketched AND ${condition}`)},
+          countIfResample(0, ${DEFAULT_RESOLUTION}, 1)(sketched, score_bin) AS score_counts,
+          sumKahanIfResample(0, ${DEFAULT_RESOLUTION}, 1)(score, sketched, score_bin) AS score_sums,
+          [countIf(is_repeated), countIf(NOT is_repeated AND refused), sumIf(outcome_count, NOT is_repeated AND refused),
+           sumIf(outcome_count, sketched), countIf(sketched AND outcome_count > 0), countIf(sketched AND status = 1)] AS accounting,
+          quantilesExactInclusiveIf(0.5, 0.9)(delay_seconds, sketched AND status >= 2) AS delays
+        FROM window_rows`)}`);
+  if (segments.length > 0) {
+    const groups = segments.map((_, index) => `group_${index + 1}`);
+    branches.push(`
+    SELECT ${cellColumns({ ...scoreLabelCells, position: 'segment', name: `[${groups.join(', ')}][segment]`, tallies: '[predictions, scored]', totals: '[squared_sum, positive_sum, log_loss_sum]' })}${withKept(`
+        SELECT ${groups.join(', ')}, ${groupingSetPosition(groups)} AS segment, count() AS predictions,${scoreLabelColumns((condition) => condition)}
+        FROM window_rows WHERE sketched
+        GROUP BY GROUPING SETS (${groups.map((group) => `(${group})`).join(', ')})`)}`);
+  }
+
+  // 3. Categories, all features in one scan.
+  const categoricalCount = profile.features.length - numeric.length;
+  const categories = Array.from({ length: categoricalCount }, (_, index) => `category_${index + 1}`);
+  if (categories.length > 0) {
+    branches.push(`
+    SELECT ${cellColumns({ kind: "'category'", position: 'feature', name: `[${categories.join(', ')}][feature]`, tallies: '[count]' })}
+    FROM (
+      SELECT ${categories.join(', ')}, ${groupingSetPosition(categories)} AS feature, count() AS count
+      FROM window_rows WHERE sketched
+      GROUP BY GROUPING SETS (${categories.map((category) => `(${category})`).join(', ')})
+    )`);
+  }
+
+  // 4. Outcomes observed in the window whose prediction is not stored.
+  branches.push(`
+    SELECT ${cellColumns({ kind: "'unmatched'", tallies: '[count()]' })}
+    FROM ${database}.outcomes
+    WHERE model_id = {model:String} AND ${windowBounds('observed_at')}
+      AND prediction_id NOT IN (
+        SELECT prediction_id FROM ${database}.predictions
+        WHERE model_id = {model:String}
+          AND prediction_id IN (SELECT prediction_id FROM ${database}.outcomes WHERE model_id = {model:String} AND ${windowBounds('observed_at')}))`);
+
+  return `
+    WITH ${windowRows(database, profile, options.materialized)}
+    ${branches.join('\n    UNION ALL')}${querySettings(options.materialized)}`;
+}
+
+/** The cells beyond the dense range of the given numeric features (positions from 1), grouped in ClickHouse. */
+function outsideCellsQuery(database: string, profile: ReferenceProfile, positions: readonly number[], materialized: boolean): string {
+  const numeric = numericFeaturesOf(profile);
+  const branches = positions.map((position) => {
+    const reference = numeric[position - 1]!.profile;
+    const terms = numericTerms(reference, position, position === numeric.length);
+    const { low, length } = denseCellRange(reference);
+    return `
+    SELECT ${cellColumns({
+      kind: "'outside'",
+      position: String(position),
+      indices: 'groupArray(cell)',
+      counts: 'groupArray(count)',
+      sums: 'groupArray(sum)',
+      minima: 'groupArray(minimum)',
+      maxima: 'groupArray(maximum)',
+    })}
+    FROM (
+      SELECT cell, count() AS count, sumKahan(value) AS sum, min(value) AS minimum, max(value) AS maximum
+      FROM (SELECT ${terms.cell} AS cell, ${terms.value} AS value FROM window_rows WHERE ${terms.taken})
+      WHERE cell < ${low} OR cell >= ${low + length}
+      GROUP BY cell
+    )`;
+  });
+  // Kept for the query only when several features read the rows.
+  const materializedHere = materialized && positions.length > 1;
+  return `
+    WITH ${windowRows(database, profile, materializedHere)}
+    ${branches.join('\n    UNION ALL')}${querySettings(materializedHere)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The answer, in the form WindowSketch.fromJSON reads.
+
+function assembleCells(profile: ReferenceProfile, rows: readonly CellRow[], outsideRows: readonly CellRow[]): WindowCells {
+  const { segments } = profile.shape;
+  const numeric = numericFeaturesOf(profile).map((feature) => emptyNumericSketch(feature.profile));
+  const categories = profile.features.flatMap((feature) => (feature.type === 'categorical' ? [{ counts: {} as Record<string, number>, totalCount: 0, missingCount: 0 }] : []));
+  // Position 0 is the whole population, position i the i-th segment attribute.
+  const labelled = [null, ...segments].map(() => new Map<string, SerializedScoreLabelSketch>());
+  const segmentGroups = new Map(segments.map((segment) => [segment, new Map<string, number>()]));
+  const scores: SerializedWindowSketch['scores'] = { resolution: DEFAULT_RESOLUTION, bins: [] };
+  const accounting: WindowAccounting = {
+    predictions: 0,
+    repeatedPredictions: 0,
+    refusedPredictions: 0,
+    outcomes: 0,
+    supersededOutcomes: 0,
+    unscoredOutcomes: 0,
+    outcomesOfRefusedPredictions: 0,
+    outcomesWithoutPrediction: 0,
+  };
+  let delays: (number | null)[] = [];
+  const grouped = new Set(outsideRows.map((row) => row[1]));
+
+  for (const [kind, position, name, tallies, totals, indices, counts, otherCounts, sums, minima, maxima, extraIndices, extraCounts, extraValues] of [...rows, ...outsideRows]) {
+    if (kind === 'numeric' || kind === 'outside') {
+      const sketch = numeric[position - 1]!;
+      indices.forEach((index, cell) => sketch.values.cells.push([Number(index), Number(counts[cell]), sums[cell]!, minima[cell]!, maxima[cell]!]));
+      if (kind === 'outside') continue;
+      sketch.counts = otherCounts.map(Number);
+      sketch.outOfRangeCount = Number(tallies[0]);
+      sketch.missingCount = Number(tallies[1]);
+      if (!grouped.has(position)) sketch.values.cells.push(...cellsOfValues(extraIndices, extraValues));
+    } else if (kind === 'segment') {
+      const [predictions, scored] = tallies.map(Number);
+      const group = name ?? '';
+      if (position > 0) segmentGroups.get(segments[position - 1]!)!.set(group, predictions!);
+      if (scored! > 0) {
+        labelled[position]!.set(group, {
+          resolution: DEFAULT_RESOLUTION,
+          bins: indices.map((bin, index) => [Number(bin), Number(counts[index]), Number(otherCounts[index]), sums[index]!]),
+          squaredScoreSum: totals[0]!,
+          positiveScoreSum: totals[1]!,
+          logLossSum: totals[2]!,
+        });
+      }
+      if (position === 0) {
+        const [repeated, refused, outcomesOfRefused, outcomeEvents, withOutcome, unscored] = tallies.slice(2).map(Number);
+        Object.assign(accounting, {
+          predictions,
+          repeatedPredictions: repeated,
+          refusedPredictions: refused,
+          outcomes: scored,
+          supersededOutcomes: outcomeEvents! - withOutcome!,
+          unscoredOutcomes: unscored,
+          outcomesOfRefusedPredictions: outcomesOfRefused,
+        });
+        scores.bins = extraIndices.map((bin, index) => [Number(bin), Number(extraCounts[index]), extraValues[index]!]);
+        delays = totals.slice(3);
+      }
+    } else if (kind === 'category') {
+      const sketch = categories[position - 1]!;
+      const count = Number(tallies[0]);
+      sketch.totalCount += count;
+      if (name === null) sketch.missingCount = count;
+      else sketch.counts[name] = count;
+    } else accounting.outcomesWithoutPrediction = Number(tallies[0]);
+  }
+
+  for (const sketch of numeric) sketch.values.cells.sort((left, right) => left[0] - right[0]);
+  const features: SerializedWindowSketch['features'] = {};
+  let numericPosition = 0;
+  let categoricalPosition = 0;
+  for (const feature of profile.features) features[feature.name] = feature.type === 'numeric' ? numeric[numericPosition++]! : categories[categoricalPosition++]!;
+  const groups: SerializedWindowSketch['groups'] = {};
+  segments.forEach((segment, index) => (groups[segment] = Object.fromEntries(labelled[index + 1]!)));
+  const [median, ninetiethPercentile] = delays;
+  return {
+    sketch: { version: 1, features, scores, labelled: labelled[0]!.get('') ?? emptyScoreLabelSketch(), groups },
     accounting,
-    labelDelaySeconds: accounting.outcomes > 0 && median !== null && ninetiethPercentile !== null ? { median, ninetiethPercentile } : null,
+    labelDelaySeconds: accounting.outcomes > 0 && median != null && ninetiethPercentile != null ? { median, ninetiethPercentile } : null,
     segmentGroups,
   };
 }
 
-/** The cells in the form WindowSketch.fromJSON reads. A server quotes 64-bit counts, chDB does not. */
-function serializedWindow(
-  profile: ReferenceProfile,
-  numericRows: readonly NumericCellRow[],
-  categoryRows: readonly CategoryCellRow[],
-  scoreLabelRows: readonly ScoreLabelCellRow[],
-): SerializedWindowSketch {
-  const numericSketches = profile.features.flatMap((feature) => (feature.type === 'numeric' ? [emptyNumericSketch(feature.profile)] : []));
-  const scores: SerializedScoreSketch = { resolution: DEFAULT_RESOLUTION, bins: [] };
-  for (const row of numericRows) {
-    const sketch = numericSketches[row.feature - 1]!;
-    const count = Number(row.count);
-    if (row.kind === 'missing') sketch.missingCount = count;
-    else if (row.kind === 'out_of_range') sketch.outOfRangeCount = count;
-    else if (row.kind === 'bin') sketch.counts[row.index] = count;
-    else if (row.kind === 'cell') sketch.values.cells.push([row.index, count, row.sum, row.minimum, row.maximum]);
-    else scores.bins.push([row.index, count, row.sum]);
-  }
-  const categorySketches = profile.features.flatMap((feature) => (feature.type === 'categorical' ? [{ counts: {} as Record<string, number>, totalCount: 0, missingCount: 0 }] : []));
-  for (const row of categoryRows) {
-    const sketch = categorySketches[row.feature - 1]!;
-    const count = Number(row.count);
-    sketch.totalCount += count;
-    if (row.category === null) sketch.missingCount = count;
-    else sketch.counts[row.category] = count;
-  }
-  const features: SerializedWindowSketch['features'] = {};
-  let numericPosition = 0;
-  let categoricalPosition = 0;
-  for (const feature of profile.features) {
-    features[feature.name] = feature.type === 'numeric' ? numericSketches[numericPosition++]! : categorySketches[categoricalPosition++]!;
-  }
-
-  // Position 0 is the whole population, position i the i-th segment attribute.
-  const scoreLabelSketches = [null, ...profile.shape.segments].map(() => new Map<string, SerializedScoreLabelSketch>());
-  for (const row of scoreLabelRows) {
-    const bySegment = scoreLabelSketches[row.segment]!;
-    let sketch = bySegment.get(row.segment_group);
-    if (sketch === undefined) {
-      sketch = emptyScoreLabelSketch();
-      bySegment.set(row.segment_group, sketch);
+/** Grid cells of (cell, value) pairs: count, compensated sum, minimum and maximum per cell. */
+function cellsOfValues(indices: readonly (number | string)[], values: readonly number[]): SerializedNumericFeatureSketch['values']['cells'] {
+  const cells = new Map<number, { count: number; sum: CompensatedSum; minimum: number; maximum: number }>();
+  indices.forEach((index, position) => {
+    const value = values[position]!;
+    const cell = cells.get(Number(index));
+    if (cell === undefined) {
+      const sum = new CompensatedSum();
+      sum.add(value);
+      cells.set(Number(index), { count: 1, sum, minimum: value, maximum: value });
+      return;
     }
-    if (row.kind === 'bin') sketch.bins.push([row.bin, Number(row.positives), Number(row.negatives), row.score_sum]);
-    else {
-      sketch.squaredScoreSum = row.squared_score_sum;
-      sketch.positiveScoreSum = row.positive_score_sum;
-      sketch.logLossSum = row.log_loss_sum;
-    }
-  }
-  const groups: SerializedWindowSketch['groups'] = {};
-  profile.shape.segments.forEach((segment, index) => (groups[segment] = Object.fromEntries(scoreLabelSketches[index + 1]!)));
-  return { version: 1, features, scores, labelled: scoreLabelSketches[0]!.get('') ?? emptyScoreLabelSketch(), groups };
-}
-
-function accountingOf(row: AccountingRow): WindowAccounting {
-  return {
-    predictions: Number(row.predictions),
-    repeatedPredictions: Number(row.repeated_predictions),
-    refusedPredictions: Number(row.refused_predictions),
-    outcomes: Number(row.outcomes),
-    supersededOutcomes: Number(row.superseded_outcomes),
-    unscoredOutcomes: Number(row.unscored_outcomes),
-    outcomesOfRefusedPredictions: Number(row.outcomes_of_refused_predictions),
-    outcomesWithoutPrediction: Number(row.outcomes_without_prediction),
-  };
-}
-
-/** Each double as the unsigned integer of its 64 bits, for reinterpretAsFloat64 on the other side. */
-function float64Bits(values: readonly number[]): bigint[] {
-  const view = new DataView(new ArrayBuffer(8));
-  return values.map((value) => {
-    view.setFloat64(0, value, true);
-    return view.getBigUint64(0, true);
+    cell.count += 1;
+    cell.sum.add(value);
+    cell.minimum = Math.min(cell.minimum, value);
+    cell.maximum = Math.max(cell.maximum, value);
   });
+  return [...cells].map(([index, cell]) => [index, cell.count, cell.sum.value, cell.minimum, cell.maximum]);
 }
 
 function emptyNumericSketch(reference: NumericReferenceProfile): SerializedNumericFeatureSketch {
@@ -272,14 +680,15 @@ function emptyScoreLabelSketch(): SerializedScoreLabelSketch {
   return { resolution: DEFAULT_RESOLUTION, bins: [], squaredScoreSum: 0, positiveScoreSum: 0, logLossSum: 0 };
 }
 
-const windowBounds = (column: string): string =>
-  `${column} >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND ${column} < fromUnixTimestamp64Milli({end:Int64}, 'UTC')`;
+// ---------------------------------------------------------------------------------------------
+// The window's predictions as rows, for window-export.ts.
 
 /**
  * The window's predictions, each prediction_id once (window_first_copies, with its `refused` flag),
  * and the latest outcome of each (latest_outcomes, with how many outcomes it has; `latest` holds
  * its label kind, value and observed_at). Query parameters: model, start, end (epoch ms),
- * numericFeatures and categoricalFeatures (the spec's names, the score column left out).
+ * numericFeatures and categoricalFeatures (the spec's names, the score column left out). The same
+ * rules as readWindowCells' window_rows, in the form the export pages through.
  */
 export function windowTables(database: string): string {
   return `
@@ -315,131 +724,4 @@ export function windowTables(database: string): string {
       WHERE model_id = {model:String} AND prediction_id IN (SELECT prediction_id FROM window_first_copies)
       GROUP BY prediction_id
     )`;
-}
-
-const scoreBin = (score: string): string => `least({resolution:Float64} - 1, floor(${score} * {resolution:Float64}))`;
-
-function numericCellsQuery(database: string): string {
-  return `
-    WITH ${windowTables(database)},
-    arrayMap(feature -> arrayMap(bits -> reinterpretAsFloat64(bits), feature), {edges:Array(Array(UInt64))}) AS edges,
-    arrayMap(bits -> reinterpretAsFloat64(bits), {minimums:Array(UInt64)}) AS minimums,
-    arrayMap(bits -> reinterpretAsFloat64(bits), {maximums:Array(UInt64)}) AS maximums,
-    arrayMap(bits -> reinterpretAsFloat64(bits), {origins:Array(UInt64)}) AS origins,
-    arrayMap(bits -> reinterpretAsFloat64(bits), {widths:Array(UInt64)}) AS widths
-    SELECT feature, cell.1 AS kind, cell.2 AS index, count() AS count, sumKahan(value) AS sum, min(value) AS minimum, max(value) AS maximum
-    FROM (
-      SELECT
-        feature, value, is_present, feature = length(values) AS is_score,
-        arrayCount(edge -> edge < value, edges[feature]) AS bin,
-        floor((value - origins[feature]) / widths[feature]) AS unclamped_cell,
-        if(isFinite(unclamped_cell), greatest(-{largestCell:Float64}, least({largestCell:Float64}, unclamped_cell)), sign(unclamped_cell) * {largestCell:Float64}) AS grid_cell,
-        value < minimums[feature] OR value > maximums[feature] AS out_of_range
-      FROM (
-        SELECT
-          arrayPushBack(arrayMap(name -> features_numeric[name], {numericFeatures:Array(String)}), score) AS values,
-          arrayPushBack(arrayMap(name -> mapContains(features_numeric, name), {numericFeatures:Array(String)}), true) AS present
-        FROM sketched_predictions
-      )
-      ARRAY JOIN arrayEnumerate(values) AS feature, values AS value, present AS is_present
-    )
-    ARRAY JOIN if(
-      NOT is_present,
-      [('missing', 0.)],
-      arrayConcat(
-        [('bin', toFloat64(bin)), ('cell', grid_cell)],
-        if(out_of_range, [('out_of_range', 0.)], []),
-        if(is_score, [('score_bin', ${scoreBin('value')})], []))
-    ) AS cell
-    GROUP BY feature, kind, index`;
-}
-
-function categoryCellsQuery(database: string): string {
-  return `
-    WITH ${windowTables(database)}
-    SELECT feature, category, count() AS count
-    FROM (
-      SELECT arrayMap(
-        name -> if(mapContains(features_text, name), toNullable(features_text[name]),
-                if(mapContains(features_boolean, name), toNullable(toString(features_boolean[name])), NULL)),
-        {categoricalFeatures:Array(String)}) AS categories
-      FROM sketched_predictions
-    )
-    ARRAY JOIN arrayEnumerate(categories) AS feature, categories AS category
-    GROUP BY feature, category`;
-}
-
-function scoreLabelCellsQuery(database: string): string {
-  return `
-    WITH ${windowTables(database)}
-    SELECT
-      sketch.1 AS segment, sketch.2 AS segment_group, cell.1 AS kind, cell.2 AS bin,
-      countIf(label = 1) AS positives, countIf(label = 0) AS negatives, sumKahan(score) AS score_sum,
-      sumKahan(score * score) AS squared_score_sum, sumKahanIf(score, label = 1) AS positive_score_sum, sumKahan(log_loss) AS log_loss_sum
-    FROM (
-      SELECT
-        prediction.score AS score, prediction.segments AS segments, toUInt8(outcome.latest.2) AS label,
-        least(greatest(score, reinterpretAsFloat64({logLossClip:UInt64})), 1 - reinterpretAsFloat64({logLossClip:UInt64})) AS clipped,
-        if(label = 1, -log(clipped), -log1p(-clipped)) AS log_loss
-      FROM sketched_predictions AS prediction
-      INNER JOIN latest_outcomes AS outcome ON prediction.prediction_id = outcome.prediction_id
-      WHERE outcome.latest.1 = 'binary' AND outcome.latest.2 IN (0, 1)
-    )
-    ARRAY JOIN arrayConcat(
-      [(toUInt32(0), '')],
-      arrayMap(
-        (name, position) -> (position, if(mapContains(segments, name), segments[name], {missingGroup:String})),
-        {segments:Array(String)}, arrayEnumerate({segments:Array(String)}))
-    ) AS sketch
-    ARRAY JOIN [('bin', ${scoreBin('score')}), ('total', 0.)] AS cell
-    GROUP BY segment, segment_group, kind, bin`;
-}
-
-function accountingQuery(database: string): string {
-  return `
-    WITH ${windowTables(database)},
-    observed_in_window AS (
-      SELECT prediction_id FROM ${database}.outcomes WHERE model_id = {model:String} AND ${windowBounds('observed_at')}
-    )
-    SELECT
-      predictions, stored_predictions - first_copies AS repeated_predictions, refused_predictions,
-      outcomes, superseded_outcomes, unscored_outcomes, outcomes_of_refused_predictions, outcomes_without_prediction, delay_quantiles
-    FROM (SELECT count() AS stored_predictions FROM window_predictions) AS stored
-    CROSS JOIN (
-      SELECT count() AS first_copies, countIf(NOT refused) AS predictions, countIf(refused) AS refused_predictions
-      FROM window_first_copies
-    ) AS first_copy_counts
-    CROSS JOIN (
-      SELECT
-        countIf(NOT refused AND scored) AS outcomes,
-        sumIf(outcome_count - 1, NOT refused) AS superseded_outcomes,
-        countIf(NOT refused AND NOT scored) AS unscored_outcomes,
-        sumIf(outcome_count, refused) AS outcomes_of_refused_predictions,
-        quantilesExactInclusiveIf(0.5, 0.9)(delay_seconds, NOT refused AND scored) AS delay_quantiles
-      FROM (
-        SELECT
-          refused, outcome_count, latest.1 = 'binary' AND latest.2 IN (0, 1) AS scored,
-          (toUnixTimestamp64Milli(latest.3) - toUnixTimestamp64Milli(prediction.occurred_at)) / 1000 AS delay_seconds
-        FROM window_first_copies AS prediction
-        INNER JOIN latest_outcomes AS outcome ON prediction.prediction_id = outcome.prediction_id
-      )
-    ) AS outcome_counts
-    CROSS JOIN (
-      SELECT count() AS outcomes_without_prediction
-      FROM observed_in_window
-      WHERE prediction_id NOT IN (
-        SELECT prediction_id FROM ${database}.predictions
-        WHERE model_id = {model:String} AND prediction_id IN (SELECT prediction_id FROM observed_in_window))
-    ) AS unmatched_counts`;
-}
-
-function segmentGroupsQuery(database: string): string {
-  return `
-    WITH ${windowTables(database)}
-    SELECT segment, segment_group, count() AS count
-    FROM sketched_predictions
-    ARRAY JOIN
-      arrayEnumerate({segments:Array(String)}) AS segment,
-      arrayMap(name -> if(mapContains(segments, name), segments[name], {missingGroup:String}), {segments:Array(String)}) AS segment_group
-    GROUP BY segment, segment_group`;
 }
