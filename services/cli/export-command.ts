@@ -1,15 +1,16 @@
 import { once } from 'node:events';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { VigilConfig } from '../config/vigil-config.js';
-import { createStorageClient, describeStorage, type StorageTarget } from '../adapters/clickhouse/storage-client.js';
+import { describeStorage, type StorageTarget } from '../adapters/clickhouse/storage-client.js';
 import { escapeControlCharacters, raisedByClickHouse } from '../adapters/clickhouse/read-only-query.js';
 import { windowPredictionRows, type WindowPredictionRow } from '../adapters/clickhouse/window-export.js';
 import { checkModelsFolder } from '../adapters/model-spec/models-folder.js';
 import type { ModelSpec } from '../core/model-spec/model-spec.js';
+import { openStorageForReading } from './storage-for-reading.js';
 
 /**
  * `vigil export`: a model's predictions of a time range as a dataset file, one row per prediction
@@ -67,20 +68,10 @@ export async function exportCommand(config: VigilConfig, args: ExportArguments, 
   for (const name of layout.dropped) process.stderr.write(`vigil export: the spec names a column ${JSON.stringify(name)}, so the file has no ${name} column of its own\n`);
 
   const storage = config.storage;
-  // Opening an embedded store creates its folder, which a read-only command should not leave behind.
-  if (storage.kind === 'embedded' && !existsSync(resolve(storage.dataDirectory, 'clickhouse'))) return noPredictions(storage);
-  let client: ClickHouseClient;
-  try {
-    client = createStorageClient(storage);
-  } catch (error) {
-    if (storage.kind === 'embedded' && /Failed to create connection|Cannot lock file/.test(String(error))) {
-      process.stderr.write(
-        `vigil export: the embedded database in ${storage.dataDirectory} is open in another process (a running vigil run?); embedded ClickHouse allows one process per data folder: stop it, or use a ClickHouse server (CLICKHOUSE_URL)\n`,
-      );
-      return 1;
-    }
-    throw error;
-  }
+  const opened = openStorageForReading(storage, 'export');
+  if (opened.kind === 'absent') return noPredictions(storage);
+  if (opened.kind === 'locked') return 1;
+  const client = opened.client;
   try {
     if (!(await hasPredictionsTable(client, storage.database))) return noPredictions(storage);
     const rows = windowPredictionRows(client, storage.database, { modelId: spec.modelId, start: args.from, end: args.to }, layout.source);

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { VigilConfig } from '../config/vigil-config.js';
-import { createStorageClient, describeStorage, type StorageTarget } from '../adapters/clickhouse/storage-client.js';
+import { describeStorage, type StorageTarget } from '../adapters/clickhouse/storage-client.js';
 import { escapeControlCharacters, raisedByClickHouse, runReadOnlyQuery } from '../adapters/clickhouse/read-only-query.js';
+import { openStorageForReading } from './storage-for-reading.js';
 
 /**
  * `vigil sql`: one read-only statement against the configured storage, printed as a table or as JSON
@@ -12,20 +12,10 @@ import { escapeControlCharacters, raisedByClickHouse, runReadOnlyQuery } from '.
  */
 export async function sqlCommand(config: VigilConfig, query: string, format: 'table' | 'json'): Promise<number> {
   const storage = config.storage;
-  // Opening an embedded store creates its folder, which a read-only command should not leave behind.
-  if (storage.kind === 'embedded' && !existsSync(resolve(storage.dataDirectory, 'clickhouse'))) return noVigilTables(storage);
-  let client: ClickHouseClient;
-  try {
-    client = createStorageClient(storage);
-  } catch (error) {
-    if (storage.kind === 'embedded' && /Failed to create connection|Cannot lock file/.test(String(error))) {
-      process.stderr.write(
-        `vigil sql: the embedded database in ${storage.dataDirectory} is open in another process (a running vigil run?); embedded ClickHouse allows one process per data folder: stop it, or use a ClickHouse server (CLICKHOUSE_URL)\n`,
-      );
-      return 1;
-    }
-    throw error;
-  }
+  const opened = openStorageForReading(storage, 'sql');
+  if (opened.kind === 'absent') return noVigilTables(storage);
+  if (opened.kind === 'locked') return 1;
+  const client = opened.client;
   try {
     if (!(await hasTables(client, storage.database))) return noVigilTables(storage);
     // Unqualified table names mean Vigil's database. chDB keeps USE for the session; a server
