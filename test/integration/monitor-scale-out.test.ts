@@ -18,6 +18,9 @@ const START = Date.UTC(2026, 0, 5);
 const HOURS = 60;
 const WINDOWS = ['1h', '2h', '3h', '6h', '12h', '1d'];
 const TRIO = ['vigil-0', 'vigil-1', 'vigil-2'];
+// Passes here run on demand, not every few seconds: a member whose pass ends early must not see its
+// lease run out while a loaded machine runs another member's long pass.
+const LEASE_MS = 600_000;
 
 /** A window's rows as comparable text, without what differs between evaluations (ids, times, who). */
 const comparable = (windows: readonly EvaluatedWindow[]): string[] =>
@@ -76,7 +79,7 @@ describe('monitors sharing one database', () => {
     expect(await single.monitor.runPass()).toMatchObject({ failed: 0 });
     expect(await single.monitor.runPass()).toEqual({ evaluated: 0, failed: 0 });
 
-    trio = TRIO.map((name) => monitorOn(shared, modelsFolder.directory, clock, name));
+    trio = TRIO.map((name) => monitorOn(shared, modelsFolder.directory, clock, name, LEASE_MS));
     for (const member of trio) expect(await member.monitor.join()).toBe(true);
     const passes = await Promise.all(trio.map((member) => member.monitor.runPass()));
     for (const pass of passes) expect(pass.failed).toBe(0);

@@ -51,7 +51,7 @@ export async function testModelsFolder(): Promise<{ directory: string; remove():
 }
 
 /** A monitor over the storage and models folder, with an injected clock and a registry of its own. */
-export function monitorOn(storage: StorageHarness, modelsDirectory: string, clock: { now: number }, instanceId = 'monitor-test') {
+export function monitorOn(storage: StorageHarness, modelsDirectory: string, clock: { now: number }, instanceId = 'monitor-test', leaseMs?: number) {
   const registry = new Registry();
   const monitor = new Monitor({
     client: storage.client,
@@ -63,6 +63,7 @@ export function monitorOn(storage: StorageHarness, modelsDirectory: string, cloc
     instanceId,
     now: () => clock.now,
     maximumEvaluationsPerPass: 1000,
+    leaseMs,
   });
   return { monitor, registry, results: new MetricResultsStore(storage.client, storage.target.database) };
 }
