@@ -323,17 +323,19 @@ function windowRows(database: string, profile: ReferenceProfile, materialized: b
     window_ids AS (
       SELECT prediction_id FROM ${database}.predictions WHERE model_id = {model:String} AND ${windowBounds('occurred_at')}
     ),
-    -- Prediction ids of the window that more than one stored prediction carries (few, usually none),
-    -- and the earliest copy of each.
-    repeated_ids AS (
-      SELECT prediction_id FROM ${database}.predictions
-      WHERE model_id = {model:String} AND occurred_at < fromUnixTimestamp64Milli({end:Int64}, 'UTC') AND prediction_id IN window_ids
-      GROUP BY prediction_id HAVING count() > 1
+    -- Prediction ids that more than one stored prediction carries (few, usually none), and the
+    -- earliest copy of each. Hashes of the ids find the candidates, grouped as integers, far cheaper
+    -- than grouping every id as a string; the copies of a candidate are then counted by its id, so
+    -- an id whose hash another id shares has one copy and is not repeated.
+    repeated_hashes AS (
+      SELECT cityHash64(prediction_id) AS id_hash FROM ${database}.predictions
+      WHERE model_id = {model:String} AND occurred_at < fromUnixTimestamp64Milli({end:Int64}, 'UTC')
+      GROUP BY id_hash HAVING count() > 1
     ),
     first_copies AS (
       SELECT prediction_id, min(${orderKey('occurred_at', 'event_id')}) AS first_copy, count() AS copies
       FROM ${database}.predictions
-      WHERE model_id = {model:String} AND occurred_at < fromUnixTimestamp64Milli({end:Int64}, 'UTC') AND prediction_id IN repeated_ids
+      WHERE model_id = {model:String} AND occurred_at < fromUnixTimestamp64Milli({end:Int64}, 'UTC') AND cityHash64(prediction_id) IN repeated_hashes
       GROUP BY prediction_id
     ),
     -- Per prediction id: its outcomes, and the latest packed as
