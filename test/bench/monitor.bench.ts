@@ -57,6 +57,10 @@ const { values: options } = parseArgs({
     sizes: { type: 'string', default: '100000,1000000' },
     reference: { type: 'string', default: '100000' },
     repeats: { type: 'string', default: '3' },
+    // Passed on to the event-to-gauge latency run (monitor-latency.bench.ts), which follows.
+    probes: { type: 'string' },
+    interval: { type: 'string' },
+    burst: { type: 'string' },
     // Internal: the processes this benchmark starts for each step.
     step: { type: 'string' },
     data: { type: 'string' },
@@ -87,6 +91,8 @@ const GENERATE_TIMEOUT_MS = 300_000;
 const EVALUATE_TIMEOUT_MS = 180_000;
 const EVALUATE_TIMEOUT_MS_PER_PREDICTION = 0.4;
 const EVIDENTLY_TIMEOUT_MS = 240_000;
+/** The latency run starts the local services when needed (a first start downloads them), then times its probes. */
+const LATENCY_TIMEOUT_MS = 900_000;
 
 const modelOf = (size: number): string => `bench-window-${size}`;
 
@@ -787,6 +793,23 @@ async function main(): Promise<void> {
     out(`  whole run ${((performance.now() - runStarted) / 1000).toFixed(0)} s, load average ${loadavg()[0]!.toFixed(1)} at the end`);
   } finally {
     rmSync(dataDirectory, { recursive: true, force: true });
+  }
+  runLatencyBenchmark();
+}
+
+/**
+ * Then, with Kafka, the event-to-gauge latency: monitor-latency.bench.ts against the local services
+ * (infra/local/with-stack.sh starts them), with this run's --probes, --interval and --burst.
+ */
+function runLatencyBenchmark(): void {
+  const passed = (['probes', 'interval', 'burst'] as const).flatMap((name) => (options[name] === undefined ? [] : [`--${name}=${options[name]}`]));
+  const latency = spawnSync('bash', [projectPath('infra', 'local', 'with-stack.sh'), process.execPath, fileURLToPath(new URL('./monitor-latency.bench.js', import.meta.url)), ...passed], {
+    stdio: 'inherit',
+    timeout: LATENCY_TIMEOUT_MS,
+  });
+  if (latency.status !== 0) {
+    process.stderr.write(`bench:monitor: the latency run failed (${latency.error?.message ?? `exit ${latency.status ?? latency.signal}`})\n`);
+    process.exitCode = 1;
   }
 }
 
