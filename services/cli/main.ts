@@ -23,6 +23,7 @@ interface SimulateOptions {
   count?: number;
   seed?: number;
   scenario?: ScenarioName;
+  scenarioHours?: number;
 }
 
 interface ExportOptions {
@@ -118,6 +119,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--count <number>', 'predictions to publish (VIGIL_SIMULATOR_COUNT)').argParser(wholeNumberFrom(1, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--seed <number>', 'random seed, for repeatable traffic (VIGIL_SIMULATOR_SEED)').argParser(wholeNumberFrom(0, 2 ** 31 - 1)))
     .addOption(new Option('--scenario <name>', 'clinical drift scenario to play after 48 simulated hours (VIGIL_SIMULATOR_SCENARIO)').choices(SCENARIO_NAMES))
+    .addOption(new Option('--scenario-hours <hours>', "simulated hours the scenario's change lasts; unset, to the end (VIGIL_SIMULATOR_SCENARIO_HOURS)").argParser(positiveNumber))
     .action(async (options: SimulateOptions) => {
       const config = loadConfig({
         ...env,
@@ -125,6 +127,7 @@ async function main(argv: readonly string[]): Promise<number> {
         ...(options.count !== undefined ? { VIGIL_SIMULATOR_COUNT: String(options.count) } : {}),
         ...(options.seed !== undefined ? { VIGIL_SIMULATOR_SEED: String(options.seed) } : {}),
         ...(options.scenario !== undefined ? { VIGIL_SIMULATOR_SCENARIO: options.scenario } : {}),
+        ...(options.scenarioHours !== undefined ? { VIGIL_SIMULATOR_SCENARIO_HOURS: String(options.scenarioHours) } : {}),
       });
       const logger = createLogger({ level: config.logLevel, format: config.logFormat });
       const { simulateCommand } = await import('./simulate-command.js');

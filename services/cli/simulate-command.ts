@@ -21,9 +21,9 @@ export async function simulateCommand(config: VigilConfig, logger: Logger): Prom
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const { predictionsPerSecond, count, seed, scenario: scenarioName } = config.simulator;
-    logger.info({ predictionsPerSecond, count, seed, scenario: scenarioName, topics: config.topics }, 'publishing');
-    const totals = await runSimulation({ publisher, predictionsPerSecond, count, seed, scenario: scenario(scenarioName), flushOutcomes: true, signal: stopping.signal });
+    const { predictionsPerSecond, count, seed, scenario: scenarioName, scenarioLastsHours } = config.simulator;
+    logger.info({ predictionsPerSecond, count, seed, scenario: scenarioName, scenarioLastsHours, topics: config.topics }, 'publishing');
+    const totals = await runSimulation({ publisher, predictionsPerSecond, count, seed, scenario: scenario(scenarioName, { lastsHours: scenarioLastsHours }), flushOutcomes: true, signal: stopping.signal });
     process.stdout.write(`vigil simulate: published ${totals.predictions} predictions and ${totals.outcomes} outcomes\n`);
     return 0;
   } finally {

@@ -43,7 +43,8 @@ export interface VigilConfig {
   logFormat: 'json' | 'text' | 'auto';
   /** seed undefined: a new one each run, so that a second run's events are not taken for replays. */
   /** scenario: the clinical drift scenario the simulator plays (see services/simulator/scenarios.ts). */
-  simulator: { predictionsPerSecond: number; count: number; seed: number | undefined; scenario: ScenarioName };
+  /** scenarioLastsHours: simulated hours the scenario's change lasts; undefined, to the end of the run. */
+  simulator: { predictionsPerSecond: number; count: number; seed: number | undefined; scenario: ScenarioName; scenarioLastsHours: number | undefined };
   /** How long the monitor waits after one pass over the models before the next. */
   monitor: { intervalMs: number };
 }
@@ -183,6 +184,7 @@ export function loadConfig(env: Environment): VigilConfig {
       count: integer(env, 'VIGIL_SIMULATOR_COUNT', 100_000, 1, Number.MAX_SAFE_INTEGER),
       seed: env.VIGIL_SIMULATOR_SEED?.trim() ? integer(env, 'VIGIL_SIMULATOR_SEED', 0, 0, 2 ** 31 - 1) : undefined,
       scenario: oneOf(env, 'VIGIL_SIMULATOR_SCENARIO', SCENARIO_NAMES, 'stable'),
+      scenarioLastsHours: env.VIGIL_SIMULATOR_SCENARIO_HOURS?.trim() ? positiveNumber(env, 'VIGIL_SIMULATOR_SCENARIO_HOURS', 0) : undefined,
     },
     monitor: { intervalMs: Math.round(positiveNumber(env, 'VIGIL_MONITOR_INTERVAL_SECONDS', 5) * 1000) },
   };

@@ -5,7 +5,8 @@ import type { CohortChanges } from './sepsis-cohort.js';
  * Clinical drift scenarios: how the world of a deployed sepsis model changes, when, and what a
  * clinician would expect monitoring to flag. Each is a story a hospital has lived through; the
  * simulator plays it from `onsetAfterHours` of simulated time on, so that windows before the onset
- * show the world the model was validated in.
+ * show the world the model was validated in, and for `lastsHours` if set (the fault is fixed), so
+ * that windows after it show that world again and the alerts it raised can resolve.
  */
 
 export const SCENARIO_NAMES = [
@@ -46,6 +47,11 @@ export interface Scenario {
   story: string;
   /** Simulated hours of the world as validated before the change. */
   onsetAfterHours: number;
+  /**
+   * Simulated hours the change lasts, from the onset; predictions from then on come from the world
+   * as validated again. Unset, the change lasts to the end of the run.
+   */
+  lastsHours?: number;
   cohort: CohortChanges;
   traffic: TrafficChanges;
   /** What must detect it; none for `stable`, which must raise nothing. */
@@ -133,8 +139,17 @@ const SCENARIOS: Record<ScenarioName, Omit<Scenario, 'name'>> = {
   },
 };
 
-export function scenario(name: ScenarioName): Scenario {
-  return { name, ...SCENARIOS[name] };
+export interface ScenarioTiming {
+  /** See Scenario.lastsHours; unset, the change never ends. */
+  lastsHours?: number;
+}
+
+/** The scenario of that name, lasting `lastsHours` if given (a positive number of simulated hours). */
+export function scenario(name: ScenarioName, timing: ScenarioTiming = {}): Scenario {
+  const { lastsHours } = timing;
+  if (lastsHours === undefined) return { name, ...SCENARIOS[name] };
+  if (!(Number.isFinite(lastsHours) && lastsHours > 0)) throw new RangeError(`lastsHours must be a positive number of hours, got ${lastsHours}`);
+  return { name, ...SCENARIOS[name], lastsHours };
 }
 
 export function isScenarioName(name: string): name is ScenarioName {

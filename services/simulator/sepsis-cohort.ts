@@ -66,8 +66,11 @@ export interface CohortChanges {
 
 export interface SepsisCohortOptions {
   seed: number;
-  /** Encounters from `from` on come from the changed world; encounters before it are unchanged. */
-  changes?: { from: number; world: CohortChanges };
+  /**
+   * Encounters from `from` up to `until` (exclusive; unset, for ever) come from the changed world;
+   * the others are unchanged.
+   */
+  changes?: { from: number; until?: number; world: CohortChanges };
 }
 
 /** JSON of a feature map with keys in code-point order, the form that `inputHash` covers. */
@@ -347,9 +350,10 @@ function nextEncounter(random: RandomSource, world: CohortChanges): SepsisEncoun
 export function* generateSepsisEncounters(options: SepsisCohortOptions): Generator<SepsisEncounter, never, void> {
   const random = createRandom(options.seed);
   const changesFrom = options.changes?.from ?? Number.POSITIVE_INFINITY;
+  const changesUntil = options.changes?.until ?? Number.POSITIVE_INFINITY;
   const changed = options.changes?.world ?? {};
   for (let index = 0; ; index += 1) {
-    yield nextEncounter(random, index >= changesFrom ? changed : UNCHANGED);
+    yield nextEncounter(random, index >= changesFrom && index < changesUntil ? changed : UNCHANGED);
   }
 }
 

@@ -20,14 +20,14 @@ export async function startSimulatorTarget(shared: SharedServices): Promise<Runn
   };
   const stopping = new AbortController();
   let progress = { predictions: 0, outcomes: 0 };
-  const { predictionsPerSecond, count, seed, scenario: scenarioName } = config.simulator;
-  logger.info({ predictionsPerSecond, count, seed, scenario: scenarioName }, 'simulator publishing sepsis-risk traffic');
+  const { predictionsPerSecond, count, seed, scenario: scenarioName, scenarioLastsHours } = config.simulator;
+  logger.info({ predictionsPerSecond, count, seed, scenario: scenarioName, scenarioLastsHours }, 'simulator publishing sepsis-risk traffic');
   const run = runSimulation({
     publisher: counting,
     predictionsPerSecond,
     count,
     seed,
-    scenario: scenario(scenarioName),
+    scenario: scenario(scenarioName, { lastsHours: scenarioLastsHours }),
     // A finite run ends with every outcome delivered, as the hospital's feed eventually would.
     flushOutcomes: true,
     signal: stopping.signal,

@@ -38,7 +38,7 @@ export interface TrafficScheduleOptions extends TrafficTiming {
   seed: number;
   /** Event time of the first prediction, epoch milliseconds. */
   startTime: number;
-  /** Plays this scenario from its onset on; the validated world throughout when omitted. */
+  /** Plays this scenario from its onset for as long as it lasts; the validated world throughout when omitted. */
   scenario?: Scenario;
 }
 
@@ -199,9 +199,14 @@ export function* trafficSchedule(options: TrafficScheduleOptions): Generator<Sch
   const timing = resolveTiming(options);
   if (!Number.isSafeInteger(options.startTime)) throw new RangeError(`startTime must be integer epoch milliseconds, got ${options.startTime}`);
   const { scenario } = options;
-  // The first encounter whose prediction falls at or after the scenario's onset.
-  const onsetIndex = scenario === undefined ? Number.POSITIVE_INFINITY : Math.ceil((scenario.onsetAfterHours * HOUR_MS) / timing.predictionIntervalMs);
-  const encounters = generateSepsisEncounters({ seed: options.seed, ...(scenario ? { changes: { from: onsetIndex, world: scenario.cohort } } : {}) });
+  // The first encounter whose prediction falls at or after the scenario's onset, and the first at or after its end.
+  const firstIndexAt = (hours: number): number => Math.ceil((hours * HOUR_MS) / timing.predictionIntervalMs);
+  const onsetIndex = scenario === undefined ? Number.POSITIVE_INFINITY : firstIndexAt(scenario.onsetAfterHours);
+  const endIndex = scenario?.lastsHours === undefined ? Number.POSITIVE_INFINITY : firstIndexAt(scenario.onsetAfterHours + scenario.lastsHours);
+  const encounters = generateSepsisEncounters({
+    seed: options.seed,
+    ...(scenario ? { changes: { from: onsetIndex, until: endIndex, world: scenario.cohort } } : {}),
+  });
   const delays = createRandom(deriveSeed(options.seed, 'outcome-delay'));
   const pending = new PendingOutcomes();
 
@@ -216,7 +221,8 @@ export function* trafficSchedule(options: TrafficScheduleOptions): Generator<Sch
     const encounter = encounters.next().value;
     // Drawn for every encounter, sent or not, so that the delays of the others stay the same.
     const delayHours = delays.between(OUTCOME_DELAY_HOURS.minimum, OUTCOME_DELAY_HOURS.maximum);
-    const changed = index >= onsetIndex;
+    // The change applies to predictions made while it lasts; an outcome keeps the delay it had then.
+    const changed = index >= onsetIndex && index < endIndex;
     if (changed && scenario?.traffic.silentSite === encounter.segments.site) continue;
     lastPublishAfterMs = publishAfterMsFor(timing, offsetMs);
     yield { kind: 'prediction', eventTime: occurredAt, publishAfterMs: lastPublishAfterMs, event: predictionEvent(encounter, occurredAt) };

@@ -14,7 +14,7 @@ import { ALERTS_WITHOUT_A_SCALED_MEANING, scaleRuleFile } from '../../services/o
 import { startVigil, type RunningVigil } from '../../services/runtime/vigil-runtime.js';
 import { vigilTargets } from '../../services/runtime/vigil-targets.js';
 import { scenario, type ScenarioName } from '../../services/simulator/scenarios.js';
-import { DEFAULT_ACCELERATION_FACTOR } from '../../services/simulator/traffic-schedule.js';
+import { backdatedStartTime, DEFAULT_ACCELERATION_FACTOR } from '../../services/simulator/traffic-schedule.js';
 import { parseMetrics, sumMetric } from '../support/kafka-inspection.js';
 import { quietLogger } from '../support/pipeline-harness.js';
 import { testStorageTarget } from '../support/test-storage.js';
@@ -43,6 +43,56 @@ const ONSET_SECONDS = (scenario('lab-unit-change').onsetAfterHours * 3_600_000) 
 const PAGE_WITHIN_SECONDS = 60;
 /** Traffic for the onset and the whole bound after it, and some more. */
 const COUNT = RATE * (ONSET_SECONDS + PAGE_WITHIN_SECONDS + 15);
+
+/**
+ * Simulated hours lab-unit-change lasts in the case that sees its page resolve. Long enough that
+ * the critical alert fires for longer than Alertmanager's group_wait (10 s) with room for a slow
+ * monitor pass: its rows are in alert for about LASTS_HOURS windows, less the two it takes them to
+ * turn and the scaled `for` (3 s), plus keep_firing_for (2 s), so about LASTS_HOURS − 2 s; an alert
+ * that resolves within group_wait is never paged. Short enough to lie within one UTC day (below).
+ */
+const LASTS_HOURS = 18;
+/**
+ * From the end of the change to the `resolved` notification of its page, wall seconds. Newer
+ * windows are clean from the end's window on: the first wholly clean one closes within 2 s of the
+ * end, the monitor shows it after its next pass (up to ~10 s under load), one scrape, then
+ * keep_firing_for (1h30m, 2 s) and one evaluation, and Prometheus tells Alertmanager within its 1 s
+ * resend delay: cleared within ~20 s of the end. Alertmanager sends it at the group's next flush,
+ * every group_interval (1 m, wall time) after the page: at the first, page + 60 s, since the page
+ * comes after the onset plus group_wait, so at most ~30 s before the clearing. The page comes
+ * at most PAGE_WITHIN_SECONDS after the onset, LASTS_HOURS seconds before the end: hence the bound,
+ * that less LASTS_HOURS, one group_interval, and 10 s to spare.
+ * Measured: 60 to 64 s after the end (the page at 18 to 22 s after the onset).
+ */
+const RESOLVED_WITHIN_SECONDS = PAGE_WITHIN_SECONDS - LASTS_HOURS + 60 + 10;
+/** Traffic to the end of that bound, and some more. */
+const ENDING_COUNT = RATE * (ONSET_SECONDS + LASTS_HOURS + RESOLVED_WITHIN_SECONDS + 15);
+
+const DAY_MS = 86_400_000;
+/**
+ * UTC time of day at which the onset is placed for the ending run. The short-run spec compares each
+ * window with the previous UTC day, so a change that crosses midnight is in the next day's baseline:
+ * the out-of-range alert would clear mid-change (the baseline's range now holds µmol/L values) and
+ * the page's resolution would prove nothing. Ten past midnight, pushed later by the few seconds
+ * (simulated hours) Vigil takes to start the simulator, keeps onset and end within one day.
+ */
+const ONSET_TIME_OF_DAY_MS = 10 * 60_000;
+
+/**
+ * At least `minimumCount` predictions, padded so that a run started at `wallStart` has its onset at
+ * ONSET_TIME_OF_DAY_MS or just after: the simulator dates its traffic back from the run's length
+ * (backdatedStartTime), each prediction more starting it 5 simulated hours earlier per thousand, so the padding
+ * chooses the time of day without changing how long anything takes; the extra traffic is never sent.
+ */
+function countPlacingOnset(wallStart: number, minimumCount: number, onsetAfterHours: number): number {
+  const sinceTargetTimeOfDay = (count: number): number =>
+    (((backdatedStartTime(wallStart, { count, predictionsPerSecond: RATE, flushOutcomes: true }) + onsetAfterHours * 3_600_000 - ONSET_TIME_OF_DAY_MS) % DAY_MS) + DAY_MS) % DAY_MS;
+  let best = minimumCount;
+  for (let count = minimumCount; count < minimumCount + (DAY_MS / 1000) * (RATE / FACTOR) * 1.1; count += 1) {
+    if (sinceTargetTimeOfDay(count) < sinceTargetTimeOfDay(best)) best = count;
+  }
+  return best;
+}
 
 type Labels = Record<string, string>;
 
@@ -135,14 +185,21 @@ interface Chain {
   tickets(): WebhookNotification[];
   /** Wall time at which the simulator published the first prediction of the scenario's change. */
   onsetAt: number;
+  /** Simulated time of that prediction, epoch milliseconds (from the simulator's clock, within a few simulated hours). */
+  onsetTime: number;
   prometheusUrl: string;
   alertmanagerUrl: string;
   logs(): string;
   stop(): Promise<void>;
 }
 
+interface ChainOptions {
+  /** Simulated hours the scenario's change lasts; unset, to the end of the run. */
+  lastsHours?: number;
+}
+
 /** Recorder, Alertmanager, Prometheus and Vigil playing `scenarioName`; resolves once the onset has been published. */
-async function startChain(scenarioName: ScenarioName): Promise<Chain> {
+async function startChain(scenarioName: ScenarioName, options: ChainOptions = {}): Promise<Chain> {
   const folder = mkdtempSync(join(tmpdir(), 'vigil-pager-e2e-'));
   const stops: Array<() => Promise<void>> = [async () => rmSync(folder, { recursive: true, force: true })];
   const stop = async (): Promise<void> => {
@@ -243,11 +300,16 @@ async function startChain(scenarioName: ScenarioName): Promise<Chain> {
     // Vigil: collector, monitor and simulator in one process, embedded storage, a spec sized for a short run.
     const models = shortRunModelsFolder(folder);
     const storage = testStorageTarget();
+    const onsetAfterHours = scenario(scenarioName).onsetAfterHours;
+    const vigilStartingAt = Date.now();
+    // An ending run needs traffic until its page has resolved, and its change within one UTC day.
+    const count = options.lastsHours === undefined ? COUNT : countPlacingOnset(vigilStartingAt, ENDING_COUNT, onsetAfterHours);
     const config = loadConfig({
       VIGIL_HTTP_PORT: String(vigilPort),
       VIGIL_SIMULATOR_SCENARIO: scenarioName,
+      ...(options.lastsHours === undefined ? {} : { VIGIL_SIMULATOR_SCENARIO_HOURS: String(options.lastsHours) }),
       VIGIL_SIMULATOR_RATE: String(RATE),
-      VIGIL_SIMULATOR_COUNT: String(COUNT),
+      VIGIL_SIMULATOR_COUNT: String(count),
       VIGIL_SIMULATOR_SEED: '23',
       VIGIL_MONITOR_INTERVAL_SECONDS: '0.5',
       VIGIL_MODELS_DIR: models,
@@ -256,6 +318,8 @@ async function startChain(scenarioName: ScenarioName): Promise<Chain> {
     });
     const vigil: RunningVigil = await startVigil(config, parseTargets('collector,monitor,simulator'), quietLogger, vigilTargets);
     stops.push(() => vigil.stop());
+    // The simulator dated its traffic from its own start, somewhere in between.
+    const onsetTime = backdatedStartTime(Math.trunc((vigilStartingAt + Date.now()) / 2), { count, predictionsPerSecond: RATE, flushOutcomes: true }) + onsetAfterHours * 3_600_000;
     // Prometheus goes first, so that Vigil stopping is not an outage it alerts on.
     stops.push(() => children.prometheus!.stop());
 
@@ -271,7 +335,7 @@ async function startChain(scenarioName: ScenarioName): Promise<Chain> {
     }
 
     const webhooks = (path: string): WebhookNotification[] => deliveries.filter((delivery) => delivery.path === path).map((delivery) => delivery.body as WebhookNotification);
-    return { deliveries, pages: () => webhooks('/pager'), tickets: () => webhooks('/tickets'), onsetAt, prometheusUrl, alertmanagerUrl, logs, stop };
+    return { deliveries, pages: () => webhooks('/pager'), tickets: () => webhooks('/tickets'), onsetAt, onsetTime, prometheusUrl, alertmanagerUrl, logs, stop };
   } catch (error) {
     const text = logs();
     await stop();
@@ -306,16 +370,30 @@ async function prometheusState(prometheusUrl: string): Promise<string> {
   return `window ends:\n  ${show(ends)}\nrows not ok:\n  ${show(rows)}\nalerts:\n  ${show(alerts)}`;
 }
 
+interface ListedAlert {
+  fingerprint: string;
+  labels: Labels;
+  status: { state: string; inhibitedBy: string[] };
+}
+
+async function alertmanagerAlerts(alertmanagerUrl: string): Promise<ListedAlert[]> {
+  const response = await fetch(`${alertmanagerUrl}/api/v2/alerts`, { signal: AbortSignal.timeout(5_000) });
+  return (await response.json()) as ListedAlert[];
+}
+
 const describePages = (pages: WebhookNotification[]): string =>
   JSON.stringify(pages.map((page) => ({ status: page.status, group: page.groupLabels, alerts: page.alerts.map((alert) => alert.labels) })));
 
 /** Whole span of a case: start-up, the onset, the bound after it, shutdown. */
 const CASE_TIMEOUT = (ONSET_SECONDS + PAGE_WITHIN_SECONDS + 60) * 1000;
+/** The same for the case that also waits for the page to resolve after the change's end. */
+const ENDING_CASE_TIMEOUT = (ONSET_SECONDS + LASTS_HOURS + RESOLVED_WITHIN_SECONDS + 60) * 1000;
 
 describe('from simulated patients to the pager (Vigil, Prometheus, Alertmanager)', () => {
-  it(`pages for lab-unit-change within ${PAGE_WITHIN_SECONDS} s (simulated hours) of the onset, naming the model, the site and creatinine`, async () => {
-    const chain = await startChain('lab-unit-change');
+  it(`pages for lab-unit-change within ${PAGE_WITHIN_SECONDS} s (simulated hours) of the onset, naming the model, the site and creatinine, and sends the out-of-range page resolved within ${RESOLVED_WITHIN_SECONDS} s of the change's end (${LASTS_HOURS} h later)`, async () => {
+    const chain = await startChain('lab-unit-change', { lastsHours: LASTS_HOURS });
     try {
+      const onsetClock = new Date(chain.onsetTime).toISOString().slice(11, 16);
       const aboutCreatinine = (page: WebhookNotification): boolean => page.status === 'firing' && page.alerts.some((alert) => alert.labels.feature === 'creatinine');
       await waitUntil(() => chain.pages().some(aboutCreatinine), chain.onsetAt + PAGE_WITHIN_SECONDS * 1000);
       const page = chain.pages().find(aboutCreatinine);
@@ -341,10 +419,44 @@ describe('from simulated patients to the pager (Vigil, Prometheus, Alertmanager)
       }
       // And nothing paged before the onset.
       expect(chain.deliveries.filter((delivery) => delivery.path === '/pager' && delivery.at < chain.onsetAt)).toEqual([]);
+
+      // The laboratory interface is fixed LASTS_HOURS after the onset: site-b's values are in mg/dL
+      // again, inside the baseline's range, so the out-of-range page resolves. (The drift page need
+      // not: the next day's baseline is the incident's day, against which the validated world drifts.)
+      const endAt = chain.onsetAt + LASTS_HOURS * 1000;
+      const outOfRange = (notification: WebhookNotification): boolean =>
+        notification.groupLabels.alertname === 'VigilModelInputQuality' && notification.alerts.some((alert) => alert.labels.feature === 'creatinine' && alert.labels.metric === 'out_of_range_share');
+      const fired = chain.pages().find((candidate) => candidate.status === 'firing' && outOfRange(candidate));
+      if (!fired) expect.fail(`no out-of-range page about creatinine (onset at ${onsetClock} UTC): ${describePages(chain.pages())}\n${await prometheusState(chain.prometheusUrl)}`);
+      const resolvedDelivery = (): Delivery | undefined =>
+        chain.deliveries.find((delivery) => {
+          const body = delivery.body as WebhookNotification;
+          return delivery.path === '/pager' && body.status === 'resolved' && outOfRange(body);
+        });
+      await waitUntil(() => resolvedDelivery() !== undefined, endAt + RESOLVED_WITHIN_SECONDS * 1000);
+      const resolved = resolvedDelivery();
+      if (!resolved) expect.fail(`the out-of-range page did not resolve within ${RESOLVED_WITHIN_SECONDS} s of the end: ${describePages(chain.pages())}\n${await prometheusState(chain.prometheusUrl)}\n${chain.logs()}`);
+      const afterEnd = (resolved!.at - endAt) / 1000;
+      process.stdout.write(
+        `lab-unit-change: onset at ${onsetClock} UTC, ended ${LASTS_HOURS} h later; out-of-range page resolved ${afterEnd.toFixed(1)} s after the end; pages: ${describePages(chain.pages())}\n`,
+      );
+      expect(afterEnd).toBeGreaterThan(0);
+      expect(afterEnd).toBeLessThanOrEqual(RESOLVED_WITHIN_SECONDS);
+      const notification = resolved!.body as WebhookNotification;
+      expect(notification.receiver).toBe('pager');
+      expect(notification.groupLabels).toEqual(fired!.groupLabels);
+      for (const alert of notification.alerts) expect(alert.status, JSON.stringify(alert.labels)).toBe('resolved');
+      // Still no page names another feature, nor the other sites.
+      for (const other of chain.pages()) {
+        for (const alert of other.alerts) {
+          if (alert.labels.feature) expect(['creatinine', 'score'], describePages(chain.pages())).toContain(alert.labels.feature);
+          if (alert.labels.segment === 'site') expect(alert.labels.group, describePages(chain.pages())).toBe('site-b');
+        }
+      }
     } finally {
       await chain.stop();
     }
-  }, CASE_TIMEOUT);
+  }, ENDING_CASE_TIMEOUT);
 
   it(`does not page for stable over the same span (onset and ${PAGE_WITHIN_SECONDS} s after)`, async () => {
     const chain = await startChain('stable');
@@ -362,7 +474,7 @@ describe('from simulated patients to the pager (Vigil, Prometheus, Alertmanager)
     }
   }, CASE_TIMEOUT);
 
-  it(`pages once for silent-site within ${PAGE_WITHIN_SECONDS} s, and no other page names that site (any other alert of its rows is held back)`, async () => {
+  it(`pages once for silent-site within ${PAGE_WITHIN_SECONDS} s and for nothing else, and its page holds back the alerts of that site's rows`, async () => {
     const chain = await startChain('silent-site');
     try {
       const siteSilent = (page: WebhookNotification): boolean => page.status === 'firing' && page.groupLabels.alertname === 'VigilSiteSilent';
@@ -380,11 +492,66 @@ describe('from simulated patients to the pager (Vigil, Prometheus, Alertmanager)
       for (const other of chain.pages().filter((candidate) => !siteSilent(candidate))) {
         for (const alert of other.alerts) expect(alert.labels.group, describePages(chain.pages())).not.toBe('site-a');
       }
-      const response = await fetch(`${chain.alertmanagerUrl}/api/v2/alerts`, { signal: AbortSignal.timeout(5_000) });
-      const listed = (await response.json()) as { labels: Labels; status: { state: string; inhibitedBy: string[] } }[];
+      let listed = await alertmanagerAlerts(chain.alertmanagerUrl);
       const ofSite = listed.filter((alert) => alert.labels.group === 'site-a' && alert.labels.alertname !== 'VigilSiteSilent');
       for (const alert of ofSite) expect(alert.status.inhibitedBy.length, JSON.stringify(alert)).toBeGreaterThan(0);
-      process.stdout.write(`silent-site: ${ofSite.length} other alert(s) of site-a held back by inhibition\n`);
+
+      // None of the site's own rows can fire in this run (checked below), so the inhibition is tried
+      // with what they raise where their outcomes are in (a 7-day window): a critical row of site-a,
+      // beside the same row of site-b, handed to Alertmanager while Prometheus's VigilSiteSilent
+      // fires. One page follows, for site-b alone: site-a's is held back by that very alert, with
+      // the labels the catalogue's rule gives it.
+      const source = listed.find((alert) => alert.labels.alertname === 'VigilSiteSilent' && alert.status.state === 'active');
+      if (!source) expect.fail(`Alertmanager lists no active VigilSiteSilent: ${JSON.stringify(listed)}`);
+      const rowAlert = (site: string): Labels => ({
+        alertname: 'VigilModelGroupPerformanceDegraded',
+        severity: 'critical',
+        model: 'sepsis-risk',
+        window: '7d',
+        kind: 'performance',
+        metric: 'auroc',
+        segment: 'site',
+        group: site,
+      });
+      const posted = await fetch(`${chain.alertmanagerUrl}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(['site-a', 'site-b'].map((site) => ({ labels: rowAlert(site), annotations: { summary: `auroc of site=${site} in alert` }, endsAt: new Date(Date.now() + 300_000).toISOString() }))),
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect(posted.status).toBe(200);
+      const ofRows = (page: WebhookNotification): boolean => page.groupLabels.alertname === 'VigilModelGroupPerformanceDegraded';
+      // group_wait (10 s) and a delivery.
+      await waitUntil(() => chain.pages().some(ofRows), Date.now() + 20_000);
+      const rowPages = chain.pages().filter(ofRows);
+      expect(rowPages.length, describePages(chain.pages())).toBeGreaterThan(0);
+      for (const rowPage of rowPages) expect(rowPage.alerts.map((alert) => alert.labels.group)).toEqual(['site-b']);
+      listed = await alertmanagerAlerts(chain.alertmanagerUrl);
+      const heldBack = listed.find((alert) => alert.labels.alertname === 'VigilModelGroupPerformanceDegraded' && alert.labels.group === 'site-a');
+      expect(heldBack?.status).toMatchObject({ state: 'suppressed', inhibitedBy: [source!.fingerprint] });
+      process.stdout.write(`silent-site: the row of site-a was held back by VigilSiteSilent (${source!.fingerprint}); site-b's paged\n`);
+
+      // What Prometheus fired while the site was silent: the site's page and nothing of the model's
+      // rows. Not for want of data: the population's rows were judged all along. And none of the
+      // site's own rows could fire: with no prediction from site-a, its group has no row but its
+      // volume (its selection-rate and performance rows need its outcomes, and the newest window
+      // has none yet), so there is nothing of it for the inhibition to hold back here.
+      const outageSeconds = Math.ceil((Date.now() - chain.onsetAt) / 1000);
+      const firedDuringOutage = await instantQuery(chain.prometheusUrl, `max_over_time(ALERTS{alertstate="firing", model!=""}[${outageSeconds}s])`);
+      const otherModelAlerts = firedDuringOutage.filter((alert) => alert.metric.alertname !== 'VigilSiteSilent');
+      process.stdout.write(
+        `silent-site: model alerts firing in Prometheus over the ${outageSeconds} s since the onset: ${JSON.stringify(firedDuringOutage.map((alert) => alert.metric))}; ${ofSite.length} other alert(s) of site-a listed by Alertmanager\n`,
+      );
+      for (const alert of otherModelAlerts) {
+        // A row of the silent site may fire, but only held back; any other model alert is a page nobody expects.
+        expect(alert.metric, JSON.stringify(otherModelAlerts.map((other) => other.metric))).toMatchObject({ segment: 'site', group: 'site-a' });
+        const inAlertmanager = listed.find((candidate) => candidate.labels.alertname === alert.metric.alertname && candidate.labels.metric === alert.metric.metric && candidate.labels.group === 'site-a');
+        expect(inAlertmanager?.status.inhibitedBy, JSON.stringify(alert.metric)).toContain(source!.fingerprint);
+      }
+      expect(describePages(chain.pages().filter((candidate) => !siteSilent(candidate) && !ofRows(candidate)))).toBe('[]');
+      const judged = await instantQuery(chain.prometheusUrl, 'count(vigil_model_metric_status{model="sepsis-risk", window="1h", segment=""} < 3)');
+      expect(Number(judged[0]?.value[1] ?? 0)).toBeGreaterThan(10);
+      expect(await instantQuery(chain.prometheusUrl, 'vigil_model_metric_status{group="site-a", kind!="volume"} < 3')).toEqual([]);
     } finally {
       await chain.stop();
     }

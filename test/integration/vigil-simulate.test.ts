@@ -43,6 +43,16 @@ describe('vigil simulate', () => {
     expect(await messageCount(endpoints.kafkaBrokers, topics.outcomes)).toBe(600);
   });
 
+  it('refuses a scenario that lasts no time, naming the option, before it connects to anything', () => {
+    const result = spawnSync(process.execPath, [projectPath('dist', 'services', 'cli', 'main.js'), 'simulate', '--scenario=silent-site', '--scenario-hours=0', '--count=10'], {
+      env: { PATH: process.env.PATH ?? '' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("option '--scenario-hours <hours>' argument '0' is invalid");
+  });
+
   it('refuses to run without Kafka and says what to do instead', () => {
     const result = spawnSync(process.execPath, [projectPath('dist', 'services', 'cli', 'main.js'), 'simulate', '--count=10'], {
       env: { PATH: process.env.PATH ?? '' },

@@ -44,6 +44,8 @@ describe('loadConfig', () => {
     [{ VIGIL_SIMULATOR_RATE: '-5' }, 'VIGIL_SIMULATOR_RATE'],
     [{ VIGIL_INSTANCE_ID: 'collector 1' }, 'VIGIL_INSTANCE_ID'],
     [{ VIGIL_SIMULATOR_SCENARIO: 'meteor-strike' }, 'VIGIL_SIMULATOR_SCENARIO'],
+    [{ VIGIL_SIMULATOR_SCENARIO_HOURS: '0' }, 'VIGIL_SIMULATOR_SCENARIO_HOURS'],
+    [{ VIGIL_SIMULATOR_SCENARIO_HOURS: 'a day' }, 'VIGIL_SIMULATOR_SCENARIO_HOURS'],
     [{ VIGIL_MODELS_DIR: 'models\nother' }, 'VIGIL_MODELS_DIR'],
   ])('names the bad variable in %j', (env, variable) => {
     expect(() => loadConfig(env)).toThrowError(ConfigError);
@@ -55,6 +57,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ VIGIL_MODELS_DIR: ' ' }).modelsDirectory).toBe(projectPath('infra', 'models'));
     expect(loadConfig({ VIGIL_MODELS_DIR: 'deploy/models' }).modelsDirectory).toBe(resolve('deploy/models'));
     expect(loadConfig({ VIGIL_MODELS_DIR: '/etc/vigil/models' }).modelsDirectory).toBe('/etc/vigil/models');
+  });
+
+  it('plays a scenario to the end of the run unless VIGIL_SIMULATOR_SCENARIO_HOURS ends it', () => {
+    expect(loadConfig({}).simulator).toMatchObject({ scenario: 'stable', scenarioLastsHours: undefined });
+    expect(loadConfig({ VIGIL_SIMULATOR_SCENARIO: 'silent-site', VIGIL_SIMULATOR_SCENARIO_HOURS: ' 12.5 ' }).simulator).toMatchObject({ scenario: 'silent-site', scenarioLastsHours: 12.5 });
   });
 
   it('redacts credentials embedded in URLs', () => {

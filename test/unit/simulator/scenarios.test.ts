@@ -14,9 +14,9 @@ interface Played {
   outcomes: OutcomeEvent[];
 }
 
-function play(name?: ScenarioName): Played {
+function play(name?: ScenarioName, lastsHours?: number): Played {
   const played: Played = { predictions: [], outcomes: [] };
-  for (const event of trafficSchedule({ ...TIMING, ...(name ? { scenario: scenario(name) } : {}) })) {
+  for (const event of trafficSchedule({ ...TIMING, ...(name ? { scenario: scenario(name, { lastsHours }) } : {}) })) {
     if (event.kind === 'prediction') played.predictions.push(event.event);
     else played.outcomes.push(event.event);
   }
@@ -117,5 +117,55 @@ describe('clinical drift scenarios', () => {
     const late = mean(delays((time) => time >= onsetTime));
     expect(late / early).toBeGreaterThan(3.5);
     expect(late / early).toBeLessThan(4.5);
+  });
+
+  describe('with an end', () => {
+    /** A day of change from hour 48, then a day of the world as validated. */
+    const LASTS_HOURS = 24;
+    const endTime = onsetTime + LASTS_HOURS * HOUR;
+    const during = (events: readonly PredictionEvent[]): PredictionEvent[] => events.filter((event) => event.occurred_at >= onsetTime && event.occurred_at < endTime);
+    const afterEnd = (events: readonly PredictionEvent[]): PredictionEvent[] => events.filter((event) => event.occurred_at >= endTime);
+
+    it('has none unless one is given, and only a positive number of hours', () => {
+      for (const name of SCENARIO_NAMES) expect(scenario(name).lastsHours).toBeUndefined();
+      expect(scenario('silent-site', { lastsHours: 6 })).toEqual({ ...scenario('silent-site'), lastsHours: 6 });
+      for (const hours of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => scenario('stable', { lastsHours: hours })).toThrowError(RangeError);
+    });
+
+    it.each(SCENARIO_NAMES)('%s plays as without an end until the end', (name) => {
+      const ending = play(name, LASTS_HOURS);
+      const endless = play(name);
+      const untilEnd = (events: readonly PredictionEvent[]): PredictionEvent[] => events.filter((event) => event.occurred_at < endTime);
+      expect(untilEnd(ending.predictions)).toEqual(untilEnd(endless.predictions));
+    });
+
+    it('lab-unit-change: site-b reports creatinine in mg/dL again after the end, as in the validated world', () => {
+      const played = play('lab-unit-change', LASTS_HOURS);
+      expect(Math.min(...numeric(atSite(during(played.predictions), 'site-b'), 'creatinine'))).toBeGreaterThan(20);
+      expect(Math.max(...numeric(atSite(afterEnd(played.predictions), 'site-b'), 'creatinine'))).toBeLessThan(15);
+      // The unit is the only change, so the traffic after the end is the stable world's own.
+      expect(afterEnd(played.predictions)).toEqual(afterEnd(stable.predictions));
+    });
+
+    it('silent-site: site-a sends again after the end', () => {
+      const played = play('silent-site', LASTS_HOURS);
+      expect(atSite(during(played.predictions), 'site-a')).toHaveLength(0);
+      expect(afterEnd(played.predictions)).toEqual(afterEnd(stable.predictions));
+      expect(atSite(afterEnd(played.predictions), 'site-a').length).toBeGreaterThan(700);
+    });
+
+    it('label-delay: outcomes of predictions made after the end take their usual time again', () => {
+      const played = play('label-delay', LASTS_HOURS);
+      const occurredAt = new Map(played.predictions.map((event) => [event.prediction_id, event.occurred_at]));
+      const delaysOf = (predictions: readonly PredictionEvent[]): number[] => {
+        const ids = new Set(predictions.map((event) => event.prediction_id));
+        return played.outcomes.flatMap((outcome) => (ids.has(outcome.prediction_id) ? [(outcome.observed_at - (occurredAt.get(outcome.prediction_id) as number)) / HOUR] : []));
+      };
+      expect(Math.max(...delaysOf(during(played.predictions)))).toBeGreaterThan(100);
+      const usual = delaysOf(afterEnd(played.predictions));
+      expect(usual.length).toBeGreaterThan(1_500);
+      expect(Math.max(...usual)).toBeLessThanOrEqual(48);
+      expect(Math.min(...usual)).toBeGreaterThanOrEqual(6);
+    });
   });
 });

@@ -185,4 +185,21 @@ describe('generateSepsisEncounters', () => {
       expect(directShare).toBeLessThan(0.2);
     });
   });
+
+  describe('with a change that ends', () => {
+    const from = 2000;
+    const until = 4000;
+    const world = scenario('lab-unit-change').cohort;
+    const ended = take(6000, { seed: 99, changes: { from, until, world } });
+    const stable = take(6000, { seed: 99 });
+    const creatinineAt = (encounters: readonly SepsisEncounter[], site: string): number[] =>
+      encounters.flatMap((encounter) => (encounter.segments.site === site && typeof encounter.features.creatinine === 'number' ? [encounter.features.creatinine] : []));
+
+    it('changes only the encounters from `from` up to `until`', () => {
+      expect(Math.min(...creatinineAt(ended.slice(from, until), 'site-b'))).toBeGreaterThan(20);
+      // A unit change draws nothing more, so the encounters outside it are the stable world's own.
+      expect(ended.slice(0, from)).toEqual(stable.slice(0, from));
+      expect(ended.slice(until)).toEqual(stable.slice(until));
+    });
+  });
 });
