@@ -1,7 +1,7 @@
 /**
  * The peer of the ingest benchmark: ClickHouse's own Kafka table engine, the ingestion a user would
  * pick instead of Vigil's collector. It reads one prediction topic (AvroConfluent, through the schema
- * registry) into a table with the columns of Vigil's predictions table and prints one JSON line.
+ * registry) into Vigil's own predictions table (its migrations applied) and prints one JSON line.
  *
  * It runs as a process of its own: chDB opens one data folder per process, and the benchmark's
  * process already holds one for Vigil's collector; apart, the memory figures stay apart too.
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
+import { applyMigrations } from '../../services/adapters/clickhouse/migrations.js';
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -107,37 +108,6 @@ SETTINGS
     kafka_max_block_size = 50000,
     kafka_flush_interval_ms = 250`;
 
-/** The columns, engine and order of Vigil's predictions table (infra/clickhouse/migrations/0001_raw_events.sql). */
-const targetTable = `
-CREATE TABLE ${DATABASE}.predictions
-(
-    event_id            String,
-    model_id            LowCardinality(String),
-    model_version       LowCardinality(String),
-    prediction_id       String,
-    occurred_at         DateTime64(3, 'UTC'),
-    entity_key          String,
-    features_numeric    Map(String, Float64),
-    features_text       Map(String, String),
-    features_boolean    Map(String, Bool),
-    features_missing    Array(String),
-    score               Float64,
-    predicted_label     Nullable(UInt8),
-    decision_threshold  Nullable(Float64),
-    segments            Map(String, String),
-    producer_service    LowCardinality(String),
-    producer_request_id Nullable(String),
-    input_hash          Nullable(String),
-    source_topic        LowCardinality(String),
-    source_partition    Int32,
-    source_offset       Int64,
-    schema_id           Int32,
-    ingested_at         DateTime64(3, 'UTC')
-)
-ENGINE = ReplacingMergeTree
-PARTITION BY toYYYYMM(occurred_at)
-ORDER BY (model_id, event_id)`;
-
 /**
  * The row Vigil's collector would store, as far as SQL on the engine's columns can make it:
  * - the feature map is split by Variant type into the numeric, text and boolean maps and the list
@@ -182,8 +152,9 @@ async function selectNumber(client: ClickHouseClient, query: string): Promise<nu
 }
 
 async function run(client: ClickHouseClient): Promise<KafkaEnginePeerResult> {
-  await client.command({ query: `CREATE DATABASE ${DATABASE}` });
-  await client.command({ query: targetTable });
+  // Vigil's own tables, so that the engine's rows land in a table with exactly the columns, engine
+  // and order of Vigil's predictions table.
+  await applyMigrations(client, DATABASE);
   const countQuery = `SELECT count() AS value FROM ${DATABASE}.predictions`;
   const start = performance.now();
   await client.command({ query: queueTable });
