@@ -1,13 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { projectPath } from '../../services/adapters/project/project-files.js';
 import { ALERT_NAMES, ALERT_RULES, type Severity } from '../../services/observability/catalogue.js';
+import { freeLoopbackPort } from '../support/free-port.js';
 
 /**
  * Routing, grouping and inhibition of infra/alertmanager/alertmanager.yml: amtool on the file, then
@@ -248,16 +249,6 @@ interface Delivery {
 
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createTcpServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The Alertmanager binary infra/local/stack.sh runs. */
 function alertmanagerBinary(): string {
@@ -402,7 +393,7 @@ describe('the real Alertmanager with this configuration', () => {
     const configFile = join(folder, 'alertmanager.yml');
     writeFileSync(configFile, stringify(config));
 
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     alertmanagerUrl = `http://127.0.0.1:${port}`;
     alertmanager = spawn(
       alertmanagerBinary(),

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { createStorageClient } from '../../services/adapters/clickhouse/storage-client.js';
@@ -12,19 +11,11 @@ import { groupCaughtUp, parseMetrics, readTopic, sumMetric } from '../support/ka
 import { kafkaCollectorEnvironment, uniqueTopics, waitFor } from '../support/pipeline-harness.js';
 import { stackEndpoints } from '../support/stack-endpoints.js';
 import { testStorageTarget, uniqueName } from '../support/test-storage.js';
+import { freeLoopbackPort } from '../support/free-port.js';
 
 const EVENTS_PER_TOPIC = 10_000;
 const MALFORMED = 5;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 interface CollectorProcess {
   child: ChildProcess;
@@ -72,7 +63,7 @@ describe('a collector killed with SIGKILL mid-stream and restarted', () => {
     const storage = testStorageTarget();
     const group = uniqueName('group');
     const runId = randomBytes(4).toString('hex');
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       VIGIL_LOG_LEVEL: 'warn',

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MetricResultsStore } from '../../services/adapters/clickhouse/metric-results-store.js';
 import { createStorageClient } from '../../services/adapters/clickhouse/storage-client.js';
@@ -9,6 +8,7 @@ import { parseMetrics, sumMetric } from '../support/kafka-inspection.js';
 import { MODEL, testModelsFolder } from '../support/monitor-harness.js';
 import { waitFor } from '../support/pipeline-harness.js';
 import { testStorageTarget } from '../support/test-storage.js';
+import { freeLoopbackPort } from '../support/free-port.js';
 
 // The main job (collector, monitor and simulator in one process, as `npm start` runs it) killed
 // with SIGKILL while its monitor evaluates windows, three times, then run to the end; each run
@@ -21,15 +21,6 @@ const RATE = 300;
 const SIMULATED_HOURS = 36;
 const KILLS = 3;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function metricsOf(port: number): Promise<Map<string, number>> {
   try {
@@ -47,7 +38,7 @@ describe('the main job killed with SIGKILL in the middle of evaluations', () => 
     expect(existsSync(projectPath('dist', 'services', 'cli', 'main.js')), 'dist/ is built by `npm test` (npm run build)').toBe(true);
     const storage = testStorageTarget();
     const models = await testModelsFolder();
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       VIGIL_LOG_LEVEL: 'error',

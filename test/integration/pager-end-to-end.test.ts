@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { backdatedStartTime, DEFAULT_ACCELERATION_FACTOR } from '../../services/
 import { parseMetrics, sumMetric } from '../support/kafka-inspection.js';
 import { quietLogger } from '../support/pipeline-harness.js';
 import { testStorageTarget } from '../support/test-storage.js';
+import { freeLoopbackPort } from '../support/free-port.js';
 
 /**
  * From simulated patients to the pager: Vigil in-process (collector, monitor and simulator on
@@ -111,16 +112,6 @@ interface Delivery {
 
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createTcpServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The binaries infra/local/stack.sh runs. */
 function binary(candidates: string): string {
@@ -245,7 +236,7 @@ async function startChain(scenarioName: ScenarioName, options: ChainOptions = {}
       }
     }
     writeFileSync(join(folder, 'alertmanager.yml'), stringify(alertmanagerConfig));
-    const alertmanagerUrl = `http://127.0.0.1:${await freePort()}`;
+    const alertmanagerUrl = `http://127.0.0.1:${await freeLoopbackPort()}`;
     children.alertmanager = await startChild(
       'Alertmanager',
       binary('command -v prometheus-alertmanager || command -v alertmanager'),
@@ -268,7 +259,7 @@ async function startChain(scenarioName: ScenarioName, options: ChainOptions = {}
       writeFileSync(path, renderRuleFile(scaleRuleFile(file, FACTOR, { leaveOut: ALERTS_WITHOUT_A_SCALED_MEANING })));
       return path;
     });
-    const vigilPort = await freePort();
+    const vigilPort = await freeLoopbackPort();
     const prometheusConfig = parse(readFileSync(projectPath('infra/prometheus/prometheus.yml'), 'utf8')) as {
       global: Record<string, string>;
       rule_files: string[];
@@ -282,7 +273,7 @@ async function startChain(scenarioName: ScenarioName, options: ChainOptions = {}
     if (!vigilJob) throw new Error('infra/prometheus/prometheus.yml has no vigil job');
     vigilJob.static_configs = [{ targets: [`127.0.0.1:${vigilPort}`] }];
     writeFileSync(join(folder, 'prometheus.yml'), stringify(prometheusConfig));
-    const prometheusUrl = `http://127.0.0.1:${await freePort()}`;
+    const prometheusUrl = `http://127.0.0.1:${await freeLoopbackPort()}`;
     children.prometheus = await startChild(
       'Prometheus',
       binary('command -v prometheus'),
