@@ -15,7 +15,7 @@ export async function startCollectorTarget(shared: SharedServices): Promise<Runn
     maxEventBytes: config.maxEventBytes,
   });
   const consumer = shared.transport().createConsumer(config.consumerGroup);
-  await consumer.start([config.topics.predictions, config.topics.outcomes], collector.handleBatch);
+  await consumer.start([config.topics.predictions, config.topics.outcomes], collector.handleBatch, { onAssignment: collector.assigned });
   let consuming = true;
   logger.info({ topics: [config.topics.predictions, config.topics.outcomes], group: config.consumerGroup }, 'collector consuming');
 

@@ -8,7 +8,7 @@ import type { DecodedEvent, EventCodec } from '../adapters/schema-registry/event
 import { SchemaSourceUnavailableError } from '../adapters/schema-registry/schema-source.js';
 import { DependencyHealth } from '../adapters/telemetry/dependency-health.js';
 import type { PipelineMetrics } from '../adapters/telemetry/pipeline-metrics.js';
-import { BatchAbandonedError, type BatchControl, type BatchResult, type ConsumedRecord, type OutgoingRecord, type RecordBatch } from '../adapters/transport/record-transport.js';
+import { BatchAbandonedError, type BatchControl, type BatchResult, type ConsumedRecord, type OutgoingRecord, type PartitionAssignment, type RecordBatch } from '../adapters/transport/record-transport.js';
 import type { TopicNames } from '../config/vigil-config.js';
 import { deadLetterFor, type RejectionReason } from './dead-letter.js';
 import type { EventSink } from './event-sink.js';
@@ -52,6 +52,8 @@ const DECODE_SLICE_RECORDS = 500;
 export class Collector {
   private readonly clock: () => number;
   private readonly retryDelays: { initial: number; max: number };
+  /** (topic, partition) of every consumer-lag series this collector shows. */
+  private readonly lagShown = new Set<string>();
   readonly storageHealth: DependencyHealth;
   readonly registryHealth: DependencyHealth;
 
@@ -61,6 +63,19 @@ export class Collector {
     this.storageHealth = new DependencyHealth('storage', options.metrics.dependencyUp, options.logger);
     this.registryHealth = new DependencyHealth('schema-registry', options.metrics.dependencyUp, options.logger);
   }
+
+  /**
+   * After a rebalance, drops the lag of the partitions this collector no longer holds: their new
+   * holder reports it, and a stale value here would stand beside it for ever.
+   */
+  readonly assigned = (assignment: PartitionAssignment): void => {
+    for (const key of [...this.lagShown]) {
+      const [topic, partition] = key.split('\u0000') as [string, string];
+      if (assignment.get(topic)?.includes(Number(partition))) continue;
+      this.options.metrics.consumerLag.remove({ topic, partition });
+      this.lagShown.delete(key);
+    }
+  };
 
   readonly handleBatch = async (batch: RecordBatch, control: BatchControl): Promise<BatchResult> => {
     const kind = this.kindOf(batch.topic);
@@ -79,6 +94,7 @@ export class Collector {
         metrics.eventsConsumed.inc({ topic: batch.topic }, batch.records.length);
         metrics.eventsStored.inc({ table }, storedCount);
         metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, batch.lag);
+        this.lagShown.add(lagKey(batch.topic, batch.partition));
         for (const [reason, count] of sorted.rejections) metrics.eventsRejected.inc({ topic: batch.topic, reason }, count);
         if (sorted.rejections.size > 0) {
           this.options.logger.warn(
@@ -225,3 +241,5 @@ class StorageUnavailableError extends Error {
     this.name = 'StorageUnavailableError';
   }
 }
+
+const lagKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;

@@ -121,7 +121,7 @@ export const SERIES: readonly SeriesDefinition[] = [
   {
     name: 'vigil_consumer_lag',
     type: 'gauge',
-    help: 'Records behind the end of the partition after the last batch the collector handled.',
+    help: 'Records behind the end of the partition after the last batch the collector handled; shown only by the collector that holds the partition.',
     unit: 'records',
     labels: ['topic', 'partition'],
     component: 'pipeline',

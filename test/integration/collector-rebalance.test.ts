@@ -7,7 +7,7 @@ import { KafkaTransport } from '../../services/adapters/kafka/kafka-transport.js
 import { ConfluentSchemaSource } from '../../services/adapters/schema-registry/confluent-schema-source.js';
 import { EventCodec } from '../../services/adapters/schema-registry/event-codec.js';
 import { PipelineMetrics } from '../../services/adapters/telemetry/pipeline-metrics.js';
-import type { RecordConsumer } from '../../services/adapters/transport/record-transport.js';
+import type { PartitionAssignment, RecordConsumer } from '../../services/adapters/transport/record-transport.js';
 import { defaultEventLimits } from '../../services/core/events/event-validation.js';
 import { Collector } from '../../services/collector/collector.js';
 import { DEAD_LETTER_HEADERS } from '../../services/collector/dead-letter.js';
@@ -62,6 +62,8 @@ describe('a rebalance in the middle of a slow batch', () => {
   let storage: StorageHarness;
   let producer: ForeignProducer;
   const consumers: RecordConsumer[] = [];
+  /** Each member's latest assignment from the group, as its collector was told. */
+  const assignments = new Map<string, PartitionAssignment>();
 
   beforeAll(async () => {
     storage = await openTestStorage();
@@ -81,7 +83,12 @@ describe('a rebalance in the middle of a slow batch', () => {
     const collector = new Collector({ codec, sink, metrics: new PipelineMetrics(), logger, topics, limits: defaultEventLimits, maxEventBytes: 64 * 1024 });
     const consumer = transport.createConsumer(group);
     consumers.push(consumer);
-    await consumer.start([topics.predictions, topics.outcomes], collector.handleBatch);
+    await consumer.start([topics.predictions, topics.outcomes], collector.handleBatch, {
+      onAssignment: (assignment) => {
+        assignments.set(name, assignment);
+        collector.assigned(assignment);
+      },
+    });
   }
 
   it('moves no committed offset backwards and publishes no dead letter twice', async () => {
@@ -132,5 +139,12 @@ describe('a rebalance in the middle of a slow batch', () => {
     expect(sources).toHaveLength(2 * MALFORMED_PER_WAVE);
     expect(new Set(sources).size).toBe(2 * MALFORMED_PER_WAVE);
     expect(await storage.store.count('predictions')).toBe(2 * WAVE);
+
+    // After the rebalance each member was told its share: the two hold every partition of each topic, once.
+    expect([...assignments.keys()].sort()).toEqual(['other', 'slow']);
+    for (const topic of [topics.predictions, topics.outcomes]) {
+      const held = [...assignments.values()].flatMap((assignment) => [...(assignment.get(topic) ?? [])]).sort();
+      expect(held, topic).toEqual(Array.from({ length: PARTITIONS }, (_, partition) => partition));
+    }
   }, 120_000);
 });

@@ -6,6 +6,7 @@ import type {
   BatchOutput,
   BatchResult,
   ConsumedRecord,
+  ConsumerEvents,
   OutgoingRecord,
   RecordConsumer,
   RecordProducer,
@@ -200,8 +201,10 @@ class InProcessConsumer implements RecordConsumer {
     private readonly groupId: string,
   ) {}
 
-  async start(topics: readonly string[], handler: BatchHandler): Promise<void> {
+  async start(topics: readonly string[], handler: BatchHandler, events: ConsumerEvents = {}): Promise<void> {
     this.transport.subscribe(topics);
+    // One consumer per group, holding the one partition of every topic; it never rebalances.
+    events.onAssignment?.(new Map(topics.map((topic) => [topic, [0]])));
     this.loop = this.consume([...topics], handler);
   }
 

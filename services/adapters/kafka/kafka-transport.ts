@@ -4,6 +4,7 @@ import {
   BatchAbandonedError,
   type BatchHandler,
   type BatchOutput,
+  type ConsumerEvents,
   type OutgoingRecord,
   type RecordConsumer,
   type RecordProducer,
@@ -137,7 +138,11 @@ class KafkaRecordConsumer implements RecordConsumer {
     this.membership = new GroupMembership(consumer, logger);
   }
 
-  async start(topics: readonly string[], handler: BatchHandler): Promise<void> {
+  async start(topics: readonly string[], handler: BatchHandler, events: ConsumerEvents = {}): Promise<void> {
+    const { onAssignment } = events;
+    if (onAssignment) {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => onAssignment(new Map(Object.entries(event.payload.memberAssignment))));
+    }
     await this.transactionalProducer.connect();
     await this.consumer.connect();
     // A new group starts at the earliest offset: events published before the collector first ran are not lost.

@@ -50,7 +50,7 @@ export class PipelineMetrics {
     });
     this.consumerLag = new Gauge({
       name: 'vigil_consumer_lag',
-      help: 'Records behind the end of the partition after the last batch the collector handled.',
+      help: 'Records behind the end of the partition after the last batch the collector handled; shown only by the collector that holds the partition.',
       labelNames: ['topic', 'partition'],
       registers: [this.registry],
     });

@@ -60,9 +60,17 @@ export interface BatchResult {
  */
 export type BatchHandler = (batch: RecordBatch, control: BatchControl) => Promise<BatchResult>;
 
+/** The partitions a consumer holds, per topic. */
+export type PartitionAssignment = ReadonlyMap<string, readonly number[]>;
+
+export interface ConsumerEvents {
+  /** Called each time the group gives this consumer its partitions (after every rebalance). */
+  onAssignment?: (assignment: PartitionAssignment) => void;
+}
+
 export interface RecordConsumer {
   /** Subscribes to the topics and starts delivering batches; resolves once running. */
-  start(topics: readonly string[], handler: BatchHandler): Promise<void>;
+  start(topics: readonly string[], handler: BatchHandler, events?: ConsumerEvents): Promise<void>;
   stop(): Promise<void>;
 }
 
