@@ -226,7 +226,8 @@ export class Monitor {
     // A window is open (provisional) while its end is after this; see windowState.
     const finalEnd = watermark - horizon;
     const openFrom = windowStartOf(finalEnd - sizeMs, sizeMs) + sizeMs;
-    const candidates = new Map<number, string | null>();
+    // Each window to evaluate, with its summary's signature and predictions where it has one.
+    const candidates = new Map<number, { signature: string; predictions: number } | null>();
     try {
       const [summaries, unevaluated, dueFinal] = await Promise.all([
         this.queries.windowSummaries(spec.modelId, sizeMs, openFrom),
@@ -234,8 +235,8 @@ export class Monitor {
         this.queries.windowsDueFinal(spec.modelId, windowSize, finalEnd),
       ]);
       for (const start of [...unevaluated, ...dueFinal]) candidates.set(start, null);
-      for (const { windowStart, signature } of summaries) {
-        if (this.evaluatedSignatures.get(windowKey(spec.modelId, windowSize, windowStart)) !== signature || candidates.has(windowStart)) candidates.set(windowStart, signature);
+      for (const { windowStart, signature, predictions } of summaries) {
+        if (this.evaluatedSignatures.get(windowKey(spec.modelId, windowSize, windowStart)) !== signature || candidates.has(windowStart)) candidates.set(windowStart, { signature, predictions });
       }
     } catch (error) {
       this.failed(spec.modelId, windowSize, 'planning', error);
@@ -253,9 +254,9 @@ export class Monitor {
       const began = performance.now();
       const labels = { model: spec.modelId, window: windowSize };
       try {
-        await this.evaluateWindow(model, windowSize, windowStart, sizeMs, watermark);
-        const signature = candidates.get(windowStart);
-        if (signature !== null && signature !== undefined) this.evaluatedSignatures.set(windowKey(spec.modelId, windowSize, windowStart), signature);
+        const summary = candidates.get(windowStart);
+        await this.evaluateWindow(model, windowSize, windowStart, sizeMs, watermark, summary?.predictions);
+        if (summary) this.evaluatedSignatures.set(windowKey(spec.modelId, windowSize, windowStart), summary.signature);
         this.options.metrics.evaluations.inc(labels);
         this.options.metrics.evaluationSeconds.observe((performance.now() - began) / 1000);
         report.evaluated += 1;
@@ -268,11 +269,11 @@ export class Monitor {
     return report;
   }
 
-  private async evaluateWindow(model: ModelEntry, windowSize: string, windowStart: number, sizeMs: number, watermark: number): Promise<void> {
+  private async evaluateWindow(model: ModelEntry, windowSize: string, windowStart: number, sizeMs: number, watermark: number, expectedPredictions?: number): Promise<void> {
     const { spec } = model;
     const windowEnd = windowStart + sizeMs;
     const baseline = await this.baselines.baselineFor(spec, model.file, model.hash, windowStart, watermark);
-    const cells = await readWindowCells(this.options.client, this.options.database, baseline.profile, { modelId: spec.modelId, start: windowStart, end: windowEnd });
+    const cells = await readWindowCells(this.options.client, this.options.database, baseline.profile, { modelId: spec.modelId, start: windowStart, end: windowEnd }, { expectedPredictions });
     const needed = spec.monitoring.minimumWindowSize;
     const { predictions, outcomes, outcomesWithoutPrediction } = cells.accounting;
     const state = windowState(windowEnd, watermark, spec.monitoring.labelHorizonMs);

@@ -484,7 +484,8 @@ async function evaluateStep(dataDirectory: string, size: number, repeats: number
     const fitted = await fitter.baselineFor(spec, 'bench.model.json', hash, WINDOW_START, watermark);
     log.timings = [];
     const cellsStarted = performance.now();
-    const cells = await readWindowCells(timed, DATABASE, fitted.profile, { modelId: spec.modelId, start: WINDOW_START, end: WINDOW_END });
+    // As the monitor does, which knows a window's predictions from its summary.
+    const cells = await readWindowCells(timed, DATABASE, fitted.profile, { modelId: spec.modelId, start: WINDOW_START, end: WINDOW_END }, { expectedPredictions: size });
     const cellsEnded = performance.now();
     const queryTimings = log.timings;
     const needed = spec.monitoring.minimumWindowSize;

@@ -392,7 +392,7 @@ const reportOf = (window: WindowSketch) =>
 
 const rowKey = (row: ResultRow): string => [row.kind, row.metric, row.feature, row.segment, row.group].join('|');
 
-describe('a window aggregated in ClickHouse', () => {
+describe.each(['columns', 'arrays'] as const)('a window aggregated in ClickHouse, its numeric cells as %s', (numericCells) => {
   let storage: StorageHarness;
   let profile: ReferenceProfile;
   let events: GeneratedEvents;
@@ -404,7 +404,7 @@ describe('a window aggregated in ClickHouse', () => {
     profile = fitProfile();
     events = generateEvents(profile);
     await storeEvents(storage, events);
-    cells = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_START, end: WINDOW_END });
+    cells = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_START, end: WINDOW_END }, { numericCells });
     expected = coreWindow(profile, events);
   });
   afterAll(async () => {
@@ -488,13 +488,13 @@ describe('a window aggregated in ClickHouse', () => {
     // The constant ventilated reference has a grid 1e-9 wide, so a value of 1 lies far beyond its dense cells.
     const ventilated = cells.sketch.features.ventilated as SerializedNumericFeatureSketch;
     expect(ventilated.values.cells.some(([index]) => index > 1)).toBe(true);
-    const grouped = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_START, end: WINDOW_END }, { outsideValuesPerFeature: 1 });
+    const grouped = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_START, end: WINDOW_END }, { outsideValuesPerFeature: 1, numericCells });
     expectCellsOfCore(profile, grouped, expected.window);
     expect(grouped.accounting).toEqual(expected.accounting);
   });
 
   it('gives the same cells with the window rows computed again by each part of the query, as a server before 26.3 does', async () => {
-    const inlined = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_START, end: WINDOW_END }, { materializeWindowRows: false });
+    const inlined = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_START, end: WINDOW_END }, { materializeWindowRows: false, numericCells });
     expectCellsOfCore(profile, inlined, expected.window);
     expect(inlined.accounting).toEqual(expected.accounting);
     expect(inlined.segmentGroups).toEqual(expected.segmentGroups);
@@ -526,7 +526,7 @@ describe('a window aggregated in ClickHouse', () => {
     await storage.store.insert('predictions', predictions.map((event, index) => toPredictionRow(event, lineage(200_000 + index), WINDOW_END + HOUR)));
     await storage.store.insert('outcomes', outcomes.map((event, index) => toOutcomeRow(event, lineage(300_000 + index), WINDOW_END + HOUR)));
 
-    const read = await readWindowCells(storage.client, storage.target.database, minimal, { modelId, start: WINDOW_START, end: WINDOW_END });
+    const read = await readWindowCells(storage.client, storage.target.database, minimal, { modelId, start: WINDOW_START, end: WINDOW_END }, { numericCells });
     const core = new WindowSketch(minimal);
     const inWindow = predictions.filter((event) => event.occurred_at >= WINDOW_START && event.occurred_at < WINDOW_END);
     for (const event of inWindow) core.addPrediction({ features: {}, score: event.score });
@@ -541,7 +541,7 @@ describe('a window aggregated in ClickHouse', () => {
   });
 
   it('gives an empty window for a span without events', async () => {
-    const empty = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_END + 10 * HOUR, end: WINDOW_END + 20 * HOUR });
+    const empty = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_END + 10 * HOUR, end: WINDOW_END + 20 * HOUR }, { numericCells });
     expect(WindowSketch.fromJSON(profile, empty.sketch).toJSON()).toEqual(new WindowSketch(profile).toJSON());
     expect(Object.values(empty.accounting).every((count) => count === 0)).toBe(true);
     expect(empty.labelDelaySeconds).toBeNull();

@@ -18,6 +18,8 @@ export const BASELINE_ROW_CAP = 200_000;
 export interface WindowSummary {
   windowStart: number;
   signature: string;
+  /** Stored predictions of the window, replays and repeats included. */
+  predictions: number;
 }
 
 type Count = number | string;
@@ -99,6 +101,7 @@ export class MonitorQueries {
     return rows.map((row) => ({
       windowStart: Number(row.window_start),
       signature: `${row.predictions}:${row.predictions_stored}:${row.outcomes}:${row.outcomes_stored}`,
+      predictions: Number(row.predictions),
     }));
   }
 
