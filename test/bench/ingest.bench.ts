@@ -233,6 +233,7 @@ const rawRates: number[] = [];
 const vigilRates: number[] = [];
 const engineRuns: KafkaEnginePeerResult[] = [];
 const loopDelays: { worstMs: number; p99Ms: number }[] = [];
+const engineFailures: string[] = [];
 try {
   for (let repeat = 1; repeat <= repeats; repeat++) {
     rawRates.push(eventCount / (await rawConsumeSeconds(repeat)));
@@ -242,7 +243,12 @@ try {
     vigilRates.push(eventCount / (await vigilIngestSeconds(transport, codec, storageClient, repeat)));
     loopDelay.disable();
     loopDelays.push({ worstMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 });
-    engineRuns.push(await kafkaEngineRun(schemaIds.predictions, repeat));
+    // A failed peer run is reported beside the figures, which are printed whatever happens to it.
+    try {
+      engineRuns.push(await kafkaEngineRun(schemaIds.predictions, repeat));
+    } catch (error) {
+      engineFailures.push(`run ${repeat} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 } finally {
   clearInterval(heapSampler);
@@ -253,16 +259,17 @@ try {
 const rawRate = median(rawRates);
 const vigilRate = median(vigilRates);
 const engineRates = engineRuns.map((run) => run.rows / run.seconds);
-const engineRate = median(engineRates);
+const engineRate = engineRuns.length > 0 ? median(engineRates) : Number.NaN;
 /** Runs whose events all came in the first block have no steady rate. */
 const engineSteadyRates = engineRuns.filter((run) => run.rows > run.firstRows).map((run) => (run.rows - run.firstRows) / run.secondsAfterFirstRows);
 const engineProblems = [
+  ...engineFailures,
   ...engineRuns.flatMap((run, index) => (run.timedOut ? [`run ${index + 1} timed out after ${engineTimeoutSeconds} s at ${run.rows.toLocaleString('en-US')} rows`] : [])),
   ...engineRuns.flatMap((run, index) => (run.distinctEventIds !== run.rows ? [`run ${index + 1} stored ${run.rows} rows for ${run.distinctEventIds} event ids`] : [])),
   ...engineRuns.flatMap((run, index) => (run.rowsWithUnexpectedFeatures > 0 ? [`run ${index + 1}: ${run.rowsWithUnexpectedFeatures} rows with unexpected feature maps`] : [])),
   ...new Set(engineRuns.flatMap((run) => run.consumerExceptions)),
 ];
-const format = (rate: number): string => Math.round(rate).toLocaleString('en-US');
+const format = (rate: number): string => (Number.isFinite(rate) ? Math.round(rate).toLocaleString('en-US') : 'n/a');
 const each = (rates: readonly number[]): string => (rates.length > 1 ? `  [${rates.map(format).join(', ')}]` : '');
 process.stdout.write(
   [
@@ -273,14 +280,26 @@ process.stdout.write(
     `  Vigil consume+decode+validate+insert+commit:     ${format(vigilRate)} events/s  (${(vigilRate / rawRate * 100).toFixed(0)}% of raw; embedded ClickHouse)${each(vigilRates)}`,
     `  ClickHouse Kafka engine -> MV -> table:          ${format(engineRate)} events/s  (AvroConfluent, ${engineConsumers} consumer${engineConsumers === 1 ? '' : 's'}, embedded ClickHouse; from CREATE TABLE to count())${each(engineRates)}`,
     `    ... after its first block was stored:          ${engineSteadyRates.length > 0 ? `${format(median(engineSteadyRates))} events/s` : 'n/a'}  (steady rate: without group join, schema fetch and first block)`,
-    `  Vigil / Kafka engine:                            ${(vigilRate / engineRate).toFixed(2)}x`,
+    `  Vigil / Kafka engine:                            ${Number.isFinite(engineRate) ? `${(vigilRate / engineRate).toFixed(2)}x` : 'n/a'}`,
     ...engineProblems.map((problem) => `  Kafka engine: ${problem}`),
     `  event loop while Vigil ingests: worst delay ${Math.max(...loopDelays.map((delay) => delay.worstMs)).toFixed(0)} ms, p99 ${median(loopDelays.map((delay) => delay.p99Ms)).toFixed(0)} ms (median of the runs)`,
-    `  peak memory: RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, heap ${(peakHeapBytes / 1024 / 1024).toFixed(0)} MiB (raw + Vigil); Kafka engine process RSS ${Math.max(...engineRuns.map((run) => run.peakRssMiB))} MiB`,
+    `  peak memory: RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, heap ${(peakHeapBytes / 1024 / 1024).toFixed(0)} MiB (raw + Vigil); Kafka engine process RSS ${engineRuns.length > 0 ? `${Math.max(...engineRuns.map((run) => run.peakRssMiB))} MiB` : 'n/a'}`,
     `  targets: >= 20,000 events/s and >= 50% of raw -> ${vigilRate >= 20_000 && vigilRate >= rawRate / 2 ? 'met' : 'NOT met'}; ` +
       `>= ${TARGET_ENGINE_RATIO}x the Kafka engine -> ${vigilRate >= TARGET_ENGINE_RATIO * engineRate ? 'met' : 'NOT met'}; ` +
       `worst event-loop delay <= ${TARGET_LOOP_DELAY_MS} ms -> ${Math.max(...loopDelays.map((delay) => delay.worstMs)) <= TARGET_LOOP_DELAY_MS ? 'met' : 'NOT met'}`,
     '',
   ].join('\n'),
 );
+if (engineFailures.length > 0) process.exitCode = 1;
 await transport.close();
+
+// The run's topics go with it, so that runs do not pile partitions up on the broker.
+const admin = new Kafka({ clientId: 'bench-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
+try {
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topics.predictions, topics.deadLetters] });
+} catch (error) {
+  process.stderr.write(`bench:ingest: could not delete the topics ${topics.predictions} and ${topics.deadLetters}: ${error instanceof Error ? error.message : String(error)}\n`);
+} finally {
+  await admin.disconnect();
+}
