@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { validateOutcome, validatePrediction, type EventLimits } from '../core/events/event-validation.js';
 import type { EventKind } from '../core/events/event-types.js';
-import { toOutcomeRow, toPredictionRow, type OutcomeRow, type PredictionRow } from '../adapters/clickhouse/event-store.js';
+import type { EventRow, EventTable } from '../adapters/clickhouse/event-store.js';
 import { classifyStorageError, describeStorageError } from '../adapters/clickhouse/storage-errors.js';
 import type { DecodedEvent, EventCodec } from '../adapters/schema-registry/event-codec.js';
 import { SchemaSourceUnavailableError } from '../adapters/schema-registry/schema-source.js';
@@ -27,11 +27,11 @@ export interface CollectorOptions {
 }
 
 /** An event that passed every check, with the record it came from (for a dead letter if storage refuses it). */
-type Accepted<Row> = { record: ConsumedRecord; row: Row };
+type Accepted = { record: ConsumedRecord; row: EventRow };
 
 interface SortedBatch {
-  predictions: Accepted<PredictionRow>[];
-  outcomes: Accepted<OutcomeRow>[];
+  /** Events of the batch's own kind, the only kind its topic may hold. */
+  accepted: Accepted[];
   deadLetters: OutgoingRecord[];
   rejections: Map<RejectionReason, number>;
 }
@@ -81,10 +81,10 @@ export class Collector {
     const kind = this.kindOf(batch.topic);
     const sorted = await this.retryWhileUnavailable(batch, control, this.registryHealth, () => this.sort(batch, kind, control));
     const table = kind === 'prediction' ? 'predictions' : 'outcomes';
-    const refused = kind === 'prediction' ? await this.store(batch, control, 'predictions', sorted.predictions) : await this.store(batch, control, 'outcomes', sorted.outcomes);
+    const refused = await this.store(batch, control, table, sorted.accepted);
     const now = this.clock();
     for (const { record, detail } of refused) this.reject(sorted, record, 'storage-rejected', detail, now);
-    const storedCount = (kind === 'prediction' ? sorted.predictions.length : sorted.outcomes.length) - refused.length;
+    const storedCount = sorted.accepted.length - refused.length;
 
     return {
       outputs: sorted.deadLetters.length > 0 ? [{ topic: this.options.topics.deadLetters, records: sorted.deadLetters }] : [],
@@ -118,7 +118,7 @@ export class Collector {
   }
 
   private async sort(batch: RecordBatch, kind: EventKind, control: BatchControl): Promise<SortedBatch> {
-    const sorted: SortedBatch = { predictions: [], outcomes: [], deadLetters: [], rejections: new Map() };
+    const sorted: SortedBatch = { accepted: [], deadLetters: [], rejections: new Map() };
     const now = this.clock();
     const decodable: Array<ConsumedRecord & { value: Buffer }> = [];
     for (const record of batch.records) {
@@ -146,16 +146,13 @@ export class Collector {
       this.reject(sorted, record, decoded.reason, decoded.detail, now);
       return;
     }
-    const lineage = { topic: record.topic, partition: record.partition, offset: record.offset, schemaId: decoded.schemaId };
-    if (decoded.kind === 'prediction') {
-      const validation = validatePrediction(decoded.event, now, this.options.limits);
-      if (!validation.valid) this.reject(sorted, record, 'invalid-event', validation.detail, now);
-      else sorted.predictions.push({ record, row: toPredictionRow(decoded.event, lineage, now) });
-    } else {
-      const validation = validateOutcome(decoded.event, now, this.options.limits);
-      if (!validation.valid) this.reject(sorted, record, 'invalid-event', validation.detail, now);
-      else sorted.outcomes.push({ record, row: toOutcomeRow(decoded.event, lineage, now) });
+    const validation = decoded.kind === 'prediction' ? validatePrediction(decoded.event, now, this.options.limits) : validateOutcome(decoded.event, now, this.options.limits);
+    if (!validation.valid) {
+      this.reject(sorted, record, 'invalid-event', validation.detail, now);
+      return;
     }
+    const lineage = { topic: record.topic, partition: record.partition, offset: record.offset, schemaId: decoded.schemaId };
+    sorted.accepted.push({ record, row: { readerBody: decoded.readerBody, lineage, ingestedAtMs: now } });
   }
 
   /**
@@ -164,19 +161,16 @@ export class Collector {
    * batch); one under memory pressure is split too. An outage is retried with back-off on the same
    * rows, never split and never dead-lettered. Inserting a half again is harmless: rows are idempotent.
    */
-  private async store(batch: RecordBatch, control: BatchControl, table: 'predictions', rows: Accepted<PredictionRow>[]): Promise<RefusedRow[]>;
-  private async store(batch: RecordBatch, control: BatchControl, table: 'outcomes', rows: Accepted<OutcomeRow>[]): Promise<RefusedRow[]>;
-  private async store(batch: RecordBatch, control: BatchControl, table: 'predictions' | 'outcomes', rows: Accepted<PredictionRow | OutcomeRow>[]): Promise<RefusedRow[]> {
+  private async store(batch: RecordBatch, control: BatchControl, table: EventTable, rows: Accepted[]): Promise<RefusedRow[]> {
     const refused: RefusedRow[] = [];
-    const pending: Accepted<PredictionRow | OutcomeRow>[][] = rows.length > 0 ? [rows] : [];
+    const pending: Accepted[][] = rows.length > 0 ? [rows] : [];
     const { sink, metrics } = this.options;
     while (pending.length > 0) {
-      const chunk = pending.pop() as Accepted<PredictionRow | OutcomeRow>[];
+      const chunk = pending.pop() as Accepted[];
       const outcome = await this.retryWhileUnavailable(batch, control, this.storageHealth, async () => {
         const stopTimer = metrics.batchInsertSeconds.startTimer({ table });
         try {
-          if (table === 'predictions') await sink.insert('predictions', chunk.map((item) => item.row as PredictionRow));
-          else await sink.insert('outcomes', chunk.map((item) => item.row as OutcomeRow));
+          await sink.insert(table, chunk.map((item) => item.row));
         } catch (error) {
           metrics.storageWriteFailures.inc({ table });
           const kind = classifyStorageError(error);
@@ -189,7 +183,7 @@ export class Collector {
       });
       if (outcome.stored) continue;
       if (chunk.length === 1) {
-        refused.push({ record: (chunk[0] as Accepted<unknown>).record, detail: `ClickHouse refused the row: ${describeStorageError(outcome.error)}` });
+        refused.push({ record: (chunk[0] as Accepted).record, detail: `ClickHouse refused the row: ${describeStorageError(outcome.error)}` });
         continue;
       }
       const middle = Math.ceil(chunk.length / 2);

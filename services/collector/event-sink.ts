@@ -1,4 +1,4 @@
-import type { OutcomeRow, PredictionRow } from '../adapters/clickhouse/event-store.js';
+import type { EventRow, EventTable } from '../adapters/clickhouse/event-store.js';
 
 /**
  * Where the collector writes accepted events: the ClickHouse event store in production, anything
@@ -6,6 +6,5 @@ import type { OutcomeRow, PredictionRow } from '../adapters/clickhouse/event-sto
  * inserting a row again is harmless (the raw tables keep one row per event id).
  */
 export interface EventSink {
-  insert(table: 'predictions', rows: readonly PredictionRow[]): Promise<void>;
-  insert(table: 'outcomes', rows: readonly OutcomeRow[]): Promise<void>;
+  insert(table: EventTable, rows: readonly EventRow[]): Promise<void>;
 }

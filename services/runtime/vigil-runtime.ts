@@ -64,7 +64,7 @@ export async function startVigil(config: VigilConfig, targets: readonly Target[]
     return client;
   });
 
-  const eventStore = lazy(async () => new EventStore(await storageClient(), config.storage.database));
+  const eventStore = lazy(async () => new EventStore(await storageClient(), config.storage));
 
   const shared: SharedServices = { config, logger, metrics, transport, codec, eventStore, storage: storageClient, instanceId };
   const running: RunningTarget[] = [];

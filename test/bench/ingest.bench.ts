@@ -145,7 +145,7 @@ async function rawConsumeSeconds(repeat: number): Promise<number> {
 async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, client: ClickHouseClient, repeat: number): Promise<number> {
   const database = `vigil_bench_${repeat}`;
   await applyMigrations(client, database);
-  const store = new EventStore(client, database);
+  const store = new EventStore(client, { kind: 'embedded', dataDirectory, database });
   const metrics = new PipelineMetrics();
   const collector = new Collector({ codec, sink: store, metrics, logger, topics, limits: defaultEventLimits, maxEventBytes: 256 * 1024 });
   const consumer = transport.createConsumer(`bench-vigil-${runId}-${repeat}`);

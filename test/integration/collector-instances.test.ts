@@ -47,7 +47,7 @@ describe('two collectors started with defaults on one host', () => {
     await waitFor(() => groupCaughtUp(endpoints.kafkaBrokers, group, [topics.predictions]), 60_000, 'the group to commit every partition');
     const client = createStorageClient(storage);
     try {
-      expect(await new EventStore(client, storage.database).count('predictions')).toBe(EVENTS);
+      expect(await new EventStore(client, storage).count('predictions')).toBe(EVENTS);
     } finally {
       await client.close();
     }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import avro from 'avsc';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OutcomeRow, PredictionRow } from '../../services/adapters/clickhouse/event-store.js';
+import type { EventRow, EventTable } from '../../services/adapters/clickhouse/event-store.js';
 import { KafkaTransport } from '../../services/adapters/kafka/kafka-transport.js';
 import { ConfluentSchemaSource } from '../../services/adapters/schema-registry/confluent-schema-source.js';
 import { EventCodec } from '../../services/adapters/schema-registry/event-codec.js';
@@ -39,17 +39,14 @@ class SlowFirstInsertSink implements EventSink {
     this.slowInsertFinished = new Promise((resolve) => (this.markFinished = resolve));
   }
 
-  insert(table: 'predictions', rows: readonly PredictionRow[]): Promise<void>;
-  insert(table: 'outcomes', rows: readonly OutcomeRow[]): Promise<void>;
-  async insert(table: 'predictions' | 'outcomes', rows: readonly (PredictionRow | OutcomeRow)[]): Promise<void> {
+  async insert(table: EventTable, rows: readonly EventRow[]): Promise<void> {
     if (!this.slowed) {
       this.slowed = true;
       this.markStarted();
       await new Promise((resolve) => setTimeout(resolve, SLOW_INSERT_MS));
       this.markFinished();
     }
-    if (table === 'predictions') await this.sink.insert('predictions', rows as PredictionRow[]);
-    else await this.sink.insert('outcomes', rows as OutcomeRow[]);
+    await this.sink.insert(table, rows);
   }
 }
 

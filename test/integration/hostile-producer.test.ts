@@ -115,7 +115,7 @@ describe('a hostile producer on the registered prediction schema', () => {
 
       const client = createStorageClient(storage);
       try {
-        await waitFor(async () => (await new EventStore(client, storage.database).count('predictions')) === GOOD_EVENTS, 30_000, 'every good event stored');
+        await waitFor(async () => (await new EventStore(client, storage).count('predictions')) === GOOD_EVENTS, 30_000, 'every good event stored');
       } finally {
         await client.close();
       }

@@ -7,10 +7,11 @@ import { sampleOutcome, samplePrediction } from '../support/sample-events.js';
 
 /**
  * The insert path takes any event content as data: chDB ends an inline INSERT's data at the first
- * blank line and parses what follows as SQL, so a payload that could hold a raw newline could run
- * statements. Events whose every free-text field carries newlines, blank lines, quotes,
- * backslashes, control characters, statements and any other text are stored verbatim through
- * EventStore, and nothing else runs: a canary table stays empty and every table stays.
+ * blank line and parses what follows as SQL, so a text payload inlined into a query could run
+ * statements. EventStore sends Avro container files instead, where every value is length-prefixed
+ * binary. Events whose every free-text field carries newlines, blank lines, quotes, backslashes,
+ * control characters, statements and any other text are stored verbatim through it, and nothing
+ * else runs: a canary table stays empty and every table stays.
  */
 
 const LINEAGE: EventLineage = { topic: 'vigil.predictions.v1', partition: 0, offset: '0', schemaId: 1 };

@@ -276,7 +276,7 @@ describe('the monitor against scipy, scikit-learn and fairlearn on Kafka-deliver
     await producer.send(topics.outcomes, burst.outcomes.map((event) => ({ key: event.prediction_id, value: ForeignProducer.frame(schemaIds.outcome, outcomeType, event) })));
   };
   const stored = async (expected: { predictions: number; outcomes: number }): Promise<void> => {
-    const store = new EventStore(client, storageTarget.database);
+    const store = new EventStore(client, storageTarget);
     await waitFor(
       async () =>
         (await groupCaughtUp(endpoints.kafkaBrokers, group, [topics.predictions, topics.outcomes])) &&
@@ -364,7 +364,7 @@ describe('the monitor against scipy, scikit-learn and fairlearn on Kafka-deliver
     client = createStorageClient(storageTarget);
     modelsDirectory = await mkdtemp(join(tmpdir(), 'vigil-monitor-oracle-'));
     await copyFile(fixturePath(fixture.spec), join(modelsDirectory, fixture.spec));
-    const storage: StorageHarness = { target: storageTarget, client, store: new EventStore(client, storageTarget.database), close: async () => {} };
+    const storage: StorageHarness = { target: storageTarget, client, store: new EventStore(client, storageTarget), close: async () => {} };
     ({ monitor, registry, results } = monitorOn(storage, modelsDirectory, clock));
   });
   afterAll(async () => {

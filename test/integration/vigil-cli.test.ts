@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toPredictionRow } from '../../services/adapters/clickhouse/event-store.js';
 import { projectPath } from '../../services/adapters/project/project-files.js';
 import { samplePrediction } from '../support/sample-events.js';
 
@@ -111,15 +110,15 @@ describe('the vigil binary', () => {
         const target = ${JSON.stringify(target)};
         const client = createStorageClient(target);
         await applyMigrations(client, 'vigil');
-        const rows = JSON.parse(process.env.ROWS);
-        await new EventStore(client, 'vigil').insert('predictions', rows);
+        const rows = JSON.parse(process.env.EVENTS).map((event, index) => toPredictionRow(event, { topic: 't', partition: 0, offset: String(index + 1), schemaId: 1 }, Date.now()));
+        await new EventStore(client, target).insert('predictions', rows);
         await client.close();
         `,
       ],
       {
         env: {
           PATH: process.env.PATH ?? '',
-          ROWS: JSON.stringify([1, 2, 3].map((index) => toPredictionRow(samplePrediction(index), { topic: 't', partition: 0, offset: String(index), schemaId: 1 }, Date.now()))),
+          EVENTS: JSON.stringify([1, 2, 3].map((index) => samplePrediction(index))),
         },
         encoding: 'utf8',
         timeout: 60_000,

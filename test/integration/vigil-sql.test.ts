@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toPredictionRow } from '../../services/adapters/clickhouse/event-store.js';
 import { projectPath } from '../../services/adapters/project/project-files.js';
 import { samplePrediction } from '../support/sample-events.js';
 
@@ -22,7 +21,7 @@ const vigilSql = (args: string[], folder = dataDirectory) =>
   });
 
 /** Runs `script` in a child process against `folder`: chDB binds one data folder per process. */
-function inChildProcess(folder: string, script: string, rows: unknown[] = []): void {
+function inChildProcess(folder: string, script: string, events: unknown[] = []): void {
   const modules = (name: string) => JSON.stringify(projectPath('dist', 'services', 'adapters', 'clickhouse', `${name}.js`));
   const child = spawnSync(
     process.execPath,
@@ -32,14 +31,15 @@ function inChildProcess(folder: string, script: string, rows: unknown[] = []): v
       `
       const { createStorageClient } = await import(${modules('storage-client')});
       const { applyMigrations } = await import(${modules('migrations')});
-      const { EventStore } = await import(${modules('event-store')});
-      const client = createStorageClient({ kind: 'embedded', dataDirectory: ${JSON.stringify(folder)}, database: 'vigil' });
-      const rows = JSON.parse(process.env.ROWS);
+      const { EventStore, toPredictionRow } = await import(${modules('event-store')});
+      const target = { kind: 'embedded', dataDirectory: ${JSON.stringify(folder)}, database: 'vigil' };
+      const client = createStorageClient(target);
+      const rows = JSON.parse(process.env.EVENTS).map((event, index) => toPredictionRow(event, { topic: 't', partition: 0, offset: String(index + 1), schemaId: 1 }, Date.now()));
       ${script}
       await client.close();
       `,
     ],
-    { env: { PATH: process.env.PATH ?? '', ROWS: JSON.stringify(rows) }, encoding: 'utf8', timeout: 60_000 },
+    { env: { PATH: process.env.PATH ?? '', EVENTS: JSON.stringify(events) }, encoding: 'utf8', timeout: 60_000 },
   );
   expect(child.status, child.stderr).toBe(0);
 }
@@ -47,10 +47,8 @@ function inChildProcess(folder: string, script: string, rows: unknown[] = []): v
 const countPredictions = (): unknown => JSON.parse(vigilSql(['--format=json', 'SELECT count() AS rows FROM predictions']).stdout) as unknown;
 
 beforeAll(() => {
-  const rows = [1, 2, 3].map((index) =>
-    toPredictionRow(samplePrediction(index, index === 2 ? { producer: { service: HOSTILE_SERVICE, request_id: 'req-2' } } : {}), { topic: 't', partition: 0, offset: String(index), schemaId: 1 }, Date.now()),
-  );
-  inChildProcess(dataDirectory, `await applyMigrations(client, 'vigil'); await new EventStore(client, 'vigil').insert('predictions', rows);`, rows);
+  const events = [1, 2, 3].map((index) => samplePrediction(index, index === 2 ? { producer: { service: HOSTILE_SERVICE, request_id: 'req-2' } } : {}));
+  inChildProcess(dataDirectory, `await applyMigrations(client, 'vigil'); await new EventStore(client, target).insert('predictions', rows);`, events);
 });
 
 afterAll(() => {

@@ -34,7 +34,7 @@ export async function openTestStorage(): Promise<StorageHarness> {
   return {
     target,
     client,
-    store: new EventStore(client, target.database),
+    store: new EventStore(client, target),
     close: async () => {
       await client.command({ query: `DROP DATABASE IF EXISTS ${target.database}` });
       await client.close();

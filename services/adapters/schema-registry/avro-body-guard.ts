@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type avro from 'avsc';
 
 /**
@@ -18,9 +19,15 @@ import type avro from 'avsc';
  * `steps` counts the values the walk visited plus the values that take no bytes (null fields,
  * empty records) that it accounted for without visiting: it bounds the guard's own work and the
  * number of values avsc builds for a body the guard accepts, and never exceeds `valueBudget`.
+ *
+ * An accepted body also says whether avsc's value says all the bytes do: `mapEntries` counts the
+ * entries of every map as written (a key written twice counts twice, where avsc keeps the last),
+ * and `textIsUtf8` is false when a string or map key is not valid UTF-8 (avsc decodes those bytes
+ * with replacement characters). A reader of the raw bytes sees what avsc sees only when the maps
+ * decode to as many entries as were written and every text is valid UTF-8.
  */
 export type BodyGuardResult =
-  | { ok: true; steps: number }
+  | { ok: true; steps: number; mapEntries: number; textIsUtf8: boolean }
   | { ok: false; path: string; detail: string; steps: number };
 
 export type BodyGuard = (body: Buffer) => BodyGuardResult;
@@ -152,6 +159,8 @@ class BodyWalker {
   private position = 0;
   private depth = 0;
   private steps = 0;
+  private mapEntries = 0;
+  private textIsUtf8 = true;
   private readonly budget: number;
 
   constructor(private readonly body: Buffer) {
@@ -163,7 +172,7 @@ class BodyWalker {
       this.walk(plan);
       const trailing = this.remaining();
       if (trailing > 0) throw new Refusal(`${trailing} bytes after the end of the top-level value`);
-      return { ok: true, steps: this.steps };
+      return { ok: true, steps: this.steps, mapEntries: this.mapEntries, textIsUtf8: this.textIsUtf8 };
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       return { ok: false, path: formatPath(error.segments), detail: error.detail, steps: this.steps };
@@ -204,9 +213,12 @@ class BodyWalker {
         this.skipBytes(plan.size, `a fixed of ${plan.size} bytes`);
         return;
       case 'string':
+        this.charge(1);
+        this.noteText(this.skipLengthPrefixed('string'));
+        return;
       case 'bytes':
         this.charge(1);
-        this.skipLengthPrefixed(plan.kind);
+        this.skipLengthPrefixed('bytes');
         return;
       case 'enum': {
         this.charge(1);
@@ -272,6 +284,7 @@ class BodyWalker {
         throw new Refusal(`declares ${this.exactVarint(countStart, true)} ${itemNoun} but ${this.remaining()} bytes remain`);
       }
       const count = Math.abs(declared);
+      if (isMap) this.mapEntries += count;
       const blockStart = this.position;
       if (!isMap && items.kind === 'empty') {
         this.ensureNestingRoom(items.depth);
@@ -283,6 +296,7 @@ class BodyWalker {
             if (isMap) {
               this.charge(1);
               const keyLength = this.skipLengthPrefixed('map key');
+              this.noteText(keyLength);
               // avsc fills a map with `map[key] = value`: this key would set the map's prototype
               // instead of an entry, so the event would silently lose it.
               if (keyLength === PROTOTYPE_KEY.length && this.body.subarray(this.position - keyLength, this.position).equals(PROTOTYPE_KEY)) {
@@ -332,6 +346,22 @@ class BodyWalker {
   private skipBytes(count: number, what: string): void {
     this.ensureBytes(count, what);
     this.position += count;
+  }
+
+  /**
+   * Notes whether the text just walked over (its last `length` bytes) is valid UTF-8: a byte loop for
+   * ASCII, the common case, and Node's own validator for anything else.
+   */
+  private noteText(length: number): void {
+    if (!this.textIsUtf8) return;
+    const body = this.body;
+    const end = this.position;
+    for (let index = end - length; index < end; index++) {
+      if ((body[index] as number) >= 0x80) {
+        this.textIsUtf8 = isUtf8(body.subarray(end - length, end));
+        return;
+      }
+    }
   }
 
   /** Skips a length-prefixed value and returns its length. */

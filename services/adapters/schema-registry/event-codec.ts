@@ -20,9 +20,15 @@ export type DecodeFailureReason =
   | 'undecodable'
   | 'malformed-avro';
 
+/**
+ * A decoded event carries `readerBody`, its Avro body in this build's reader schema: the bytes as
+ * they came when they say exactly what `event` says (written with the reader schema, maps without
+ * repeated keys, text in valid UTF-8), otherwise `event` encoded anew. Storage reads that body, so
+ * what is stored is always the event that was validated.
+ */
 export type DecodedEvent =
-  | { ok: true; kind: 'prediction'; schemaId: number; event: PredictionEvent }
-  | { ok: true; kind: 'outcome'; schemaId: number; event: OutcomeEvent }
+  | { ok: true; kind: 'prediction'; schemaId: number; event: PredictionEvent; readerBody: Buffer }
+  | { ok: true; kind: 'outcome'; schemaId: number; event: OutcomeEvent; readerBody: Buffer }
   | { ok: false; reason: DecodeFailureReason; detail: string; schemaId: number | null };
 
 /** What avsc yields for the ambiguous ["int", "double", "string"] label union: a wrapped branch. */
@@ -47,7 +53,7 @@ export function labelToWire(label: OutcomeLabel): WireLabel {
 }
 
 type Resolution =
-  | { ok: true; resolver: avro.Resolver; guardBody: BodyGuard }
+  | { ok: true; resolver: avro.Resolver; guardBody: BodyGuard; writerIsReader: boolean }
   | { ok: false; reason: 'wrong-event-type' | 'incompatible-schema' | 'unknown-schema' | 'unsupported-schema'; detail: string };
 
 /** Registry lookups of one batch run at most this many at a time, however many ids a batch names. */
@@ -126,15 +132,18 @@ export class EventCodec {
     const body = message.subarray(WIRE_HEADER_BYTES);
     const verdict = resolution.guardBody(body);
     if (!verdict.ok) return { ok: false, reason: 'undecodable', detail: `${verdict.path}: ${verdict.detail}`, schemaId };
+    const reader = eventSchemas[expected];
     let decoded: unknown;
     try {
-      decoded = eventSchemas[expected].readerType.fromBuffer(body, resolution.resolver);
+      decoded = reader.readerType.fromBuffer(body, resolution.resolver);
     } catch (error) {
       return { ok: false, reason: 'malformed-avro', detail: `the Avro body does not match schema ${schemaId}: ${errorMessage(error)}`, schemaId };
     }
-    if (expected === 'prediction') return { ok: true, kind: 'prediction', schemaId, event: decoded as PredictionEvent };
+    const bytesSayAll = resolution.writerIsReader && verdict.textIsUtf8 && verdict.mapEntries === reader.countMapEntries(decoded);
+    const readerBody = bytesSayAll ? body : reader.readerType.toBuffer(decoded);
+    if (expected === 'prediction') return { ok: true, kind: 'prediction', schemaId, event: decoded as PredictionEvent, readerBody };
     const wire = decoded as Omit<OutcomeEvent, 'label'> & { label: WireLabel };
-    return { ok: true, kind: 'outcome', schemaId, event: { ...wire, label: labelFromWire(wire.label) } };
+    return { ok: true, kind: 'outcome', schemaId, event: { ...wire, label: labelFromWire(wire.label) }, readerBody };
   }
 
   private async schemaIdFor(topic: string, kind: EventKind): Promise<number> {
@@ -162,7 +171,12 @@ export class EventCodec {
       resolution = { ok: false, reason: 'wrong-event-type', detail: `schema ${schemaId} is ${lookup.type.name ?? 'an unnamed type'}, expected ${reader.fullName}` };
     } else {
       try {
-        resolution = { ok: true, resolver: reader.readerType.createResolver(lookup.type), guardBody: compileBodyGuard(lookup.type) };
+        resolution = {
+          ok: true,
+          resolver: reader.readerType.createResolver(lookup.type),
+          guardBody: compileBodyGuard(lookup.type),
+          writerIsReader: lookup.type.equals(reader.readerType),
+        };
       } catch (error) {
         resolution = { ok: false, reason: 'incompatible-schema', detail: `schema ${schemaId} cannot be read as ${reader.fullName}: ${errorMessage(error)}` };
       }

@@ -2,7 +2,7 @@ import avro from 'avsc';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_NESTING_DEPTH, compileBodyGuard, valueBudget } from '../../../services/adapters/schema-registry/avro-body-guard.js';
-import { EventCodec, labelToWire } from '../../../services/adapters/schema-registry/event-codec.js';
+import { EventCodec, labelToWire, type DecodedEvent } from '../../../services/adapters/schema-registry/event-codec.js';
 import { eventSchemas } from '../../../services/adapters/schema-registry/event-schemas.js';
 import { InProcessSchemaSource } from '../../../services/adapters/schema-registry/in-process-schema-source.js';
 import { WIRE_HEADER_BYTES, frameWithSchemaId } from '../../../services/adapters/schema-registry/wire-format.js';
@@ -239,12 +239,27 @@ async function decodeChecked(codec: EventCodec, schemaId: number, writerType: av
     if (!decoded.ok) {
       expect(decoded.reason).toBe('malformed-avro');
       expect(decoded.detail).toMatch(/potential precision loss/);
+    } else {
+      expectReaderBodySaysAll(kind, decoded);
     }
     return { refused: false };
   }
   expectPathOfSchema(verdict.path, writerType);
   expect(decoded).toEqual({ ok: false, reason: 'undecodable', detail: `${verdict.path}: ${verdict.detail}`, schemaId });
   return { refused: true };
+}
+
+/**
+ * Storage reads `readerBody` with its own Avro decoder, so the body must say exactly what the
+ * decoded event says, and nothing a decoder could take another way: it decodes to the event, its
+ * text is valid UTF-8 and no map key is written twice.
+ */
+function expectReaderBodySaysAll(kind: EventKind, decoded: Extract<DecodedEvent, { ok: true }>): void {
+  const reader = eventSchemas[kind];
+  const wire = wireValue(kind, decoded.event);
+  expect(reader.readerType.fromBuffer(decoded.readerBody)).toEqual(wire);
+  const verdict = compileBodyGuard(reader.readerType)(decoded.readerBody);
+  expect(verdict).toMatchObject({ ok: true, textIsUtf8: true, mapEntries: reader.countMapEntries(wire) });
 }
 
 const writerTypes: Record<EventKind, avro.Type> = { prediction: eventSchemas.prediction.readerType, outcome: eventSchemas.outcome.readerType };
@@ -257,9 +272,11 @@ describe('valid events', () => {
         const framed = await codec.encodePrediction(topics.predictions, prediction);
         const body = framed.subarray(WIRE_HEADER_BYTES);
         const verdict = compileBodyGuard(writerTypes.prediction)(body);
-        expect(verdict).toEqual({ ok: true, steps: expect.any(Number) });
+        const entries = Object.keys(prediction.features).length + Object.keys(prediction.segments).length;
+        expect(verdict).toEqual({ ok: true, steps: expect.any(Number), mapEntries: entries, textIsUtf8: true });
         expect(verdict.steps).toBeLessThanOrEqual(body.length + STEPS_BEYOND_BODY_BYTES);
-        expect(await codec.decode(framed, 'prediction')).toEqual({ ok: true, kind: 'prediction', schemaId: expect.any(Number), event: prediction });
+        // Written with the reader schema, a canonical body is stored as it came.
+        expect(await codec.decode(framed, 'prediction')).toEqual({ ok: true, kind: 'prediction', schemaId: expect.any(Number), event: prediction, readerBody: body });
       }),
       { seed: SEED, numRuns: 300 },
     );
@@ -267,7 +284,7 @@ describe('valid events', () => {
       fc.asyncProperty(outcomeArbitrary, async (outcome) => {
         const framed = await codec.encodeOutcome(topics.outcomes, outcome);
         expect(compileBodyGuard(writerTypes.outcome)(framed.subarray(WIRE_HEADER_BYTES)).ok).toBe(true);
-        expect(await codec.decode(framed, 'outcome')).toEqual({ ok: true, kind: 'outcome', schemaId: expect.any(Number), event: outcome });
+        expect(await codec.decode(framed, 'outcome')).toEqual({ ok: true, kind: 'outcome', schemaId: expect.any(Number), event: outcome, readerBody: framed.subarray(WIRE_HEADER_BYTES) });
       }),
       { seed: SEED, numRuns: 300 },
     );
@@ -384,6 +401,67 @@ describe('a "__proto__" map key', () => {
       reason: 'undecodable',
       detail: 'features[<key index 1>]: map key "__proto__" cannot be decoded into an entry',
     });
+  });
+});
+
+describe('bodies whose bytes say more than the decoded event', () => {
+  const predictionType = eventSchemas.prediction.readerType;
+  /** A prediction body whose features map is written as the given raw entries (key bytes, double value). */
+  function bodyWithFeatureEntries(entries: readonly [Buffer, number][]): Buffer {
+    const base = samplePrediction(1);
+    const before = predictionType.toBuffer({ ...base, features: {} });
+    // An empty features map is one zero byte, right after the fields that come before it.
+    const fields = (eventSchemas.prediction.schema as avro.schema.RecordType).fields;
+    const leading = avro.Type.forSchema({ type: 'record', name: 'Leading', fields: fields.slice(0, fields.findIndex((field) => field.name === 'features')) });
+    const featuresEnd = leading.toBuffer(base).length;
+    expect(before[featuresEnd]).toBe(0);
+    const doubleBranch = varint(1n);
+    const entryBytes = entries.map(([key, value]) => {
+      const number = Buffer.alloc(8);
+      number.writeDoubleLE(value);
+      return Buffer.concat([varint(BigInt(key.length)), key, doubleBranch, number]);
+    });
+    return Buffer.concat([before.subarray(0, featuresEnd), varint(BigInt(entries.length)), ...entryBytes, before.subarray(featuresEnd)]);
+  }
+
+  it('count every map entry as written, and keep the last of a repeated key as avsc does, encoding the event anew', async () => {
+    const { codec, ids } = await codecWithSchemas();
+    const body = bodyWithFeatureEntries([[Buffer.from('lactate'), 1.5], [Buffer.from('heart_rate'), 80], [Buffer.from('lactate'), 4.5]]);
+    const verdict = compileBodyGuard(predictionType)(body);
+    expect(verdict).toMatchObject({ ok: true, mapEntries: 3 + Object.keys(samplePrediction(1).segments).length, textIsUtf8: true });
+    const decoded = await codec.decode(frameWithSchemaId(ids.predictions, body), 'prediction');
+    expect(decoded).toMatchObject({ ok: true, event: { features: { lactate: 4.5, heart_rate: 80 } } });
+    if (!decoded.ok) throw new Error('expected a decoded event');
+    expect(decoded.readerBody.equals(body)).toBe(false);
+    expectReaderBodySaysAll('prediction', decoded);
+  });
+
+  it('note text that is not UTF-8, which avsc decodes with replacement characters, and encode the event anew', async () => {
+    const { codec, ids } = await codecWithSchemas();
+    for (const key of [Buffer.from([0x6b, 0xff]), Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xf4, 0x90, 0x80, 0x80]), Buffer.from([0xc0, 0xaf])]) {
+      const body = bodyWithFeatureEntries([[key, 1]]);
+      expect(compileBodyGuard(predictionType)(body)).toMatchObject({ ok: true, textIsUtf8: false });
+      const decoded = await codec.decode(frameWithSchemaId(ids.predictions, body), 'prediction');
+      if (!decoded.ok) throw new Error('expected a decoded event');
+      expect(Object.keys((decoded.event as PredictionEvent).features)[0]).toContain('\uFFFD');
+      expectReaderBodySaysAll('prediction', decoded);
+    }
+    const valid = bodyWithFeatureEntries([[Buffer.from('créatinine µmol/L 🧪'), 1]]);
+    expect(compileBodyGuard(predictionType)(valid)).toMatchObject({ ok: true, textIsUtf8: true });
+    expect(await codec.decode(frameWithSchemaId(ids.predictions, valid), 'prediction')).toMatchObject({ ok: true, readerBody: valid });
+  });
+
+  it('agree with Node on what is UTF-8, for any bytes in any string of the body', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 12 }), (bytes) => {
+        const key = Buffer.from(bytes);
+        const verdict = compileBodyGuard(predictionType)(bodyWithFeatureEntries([[key, 2]]));
+        // Valid UTF-8 is exactly what survives decoding and encoding again unchanged.
+        const survives = Buffer.from(key.toString('utf8'), 'utf8').equals(key);
+        expect(verdict).toMatchObject({ ok: true, textIsUtf8: survives });
+      }),
+      { seed: SEED, numRuns: 2000 },
+    );
   });
 });
 
@@ -552,7 +630,14 @@ describe('the guard on schemas other than ours', () => {
       await fc.assert(
         fc.asyncProperty(evolvedArbitrary, async ({ prediction, ...added }) => {
           const { body, sites } = encodeWithSites(evolvedType, { ...prediction, ...added });
-          expect(await codec.decode(frameWithSchemaId(evolvedId, body), 'prediction')).toEqual({ ok: true, kind: 'prediction', schemaId: evolvedId, event: prediction });
+          // Written with another schema, the body is encoded anew in the reader schema.
+          expect(await codec.decode(frameWithSchemaId(evolvedId, body), 'prediction')).toEqual({
+            ok: true,
+            kind: 'prediction',
+            schemaId: evolvedId,
+            event: prediction,
+            readerBody: eventSchemas.prediction.readerType.toBuffer(prediction),
+          });
           for (const site of sites.filter((candidate) => candidate.kind !== 'long')) {
             for (const hostile of HOSTILE_VARINTS) {
               expect((await decodeChecked(codec, evolvedId, evolvedType, 'prediction', splice(body, site, hostile.bytes))).refused).toBe(true);

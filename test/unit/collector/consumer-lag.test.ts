@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { OutcomeRow, PredictionRow } from '../../../services/adapters/clickhouse/event-store.js';
 import type { EventSink } from '../../../services/collector/event-sink.js';
 import { embeddedCollector } from '../../support/pipeline-harness.js';
 
 /** Stores nothing: these batches carry no records, only their partition's lag. */
 class NoSink implements EventSink {
-  insert(table: 'predictions', rows: readonly PredictionRow[]): Promise<void>;
-  insert(table: 'outcomes', rows: readonly OutcomeRow[]): Promise<void>;
   async insert(): Promise<void> {}
 }
 
