@@ -41,6 +41,7 @@ export async function startCollectorTarget(shared: SharedServices): Promise<Runn
       clearInterval(refreshCounts);
       consuming = false;
       await consumer.stop();
+      await collector.close();
     },
   };
 }

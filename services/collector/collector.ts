@@ -1,17 +1,18 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { validateOutcome, validatePrediction, type EventLimits } from '../core/events/event-validation.js';
+import type { EventLimits } from '../core/events/event-validation.js';
 import type { EventKind } from '../core/events/event-types.js';
 import type { EventRow, EventTable } from '../adapters/clickhouse/event-store.js';
 import { classifyStorageError, describeStorageError } from '../adapters/clickhouse/storage-errors.js';
-import type { DecodedEvent, EventCodec } from '../adapters/schema-registry/event-codec.js';
+import type { EventCodec } from '../adapters/schema-registry/event-codec.js';
 import { SchemaSourceUnavailableError } from '../adapters/schema-registry/schema-source.js';
 import { DependencyHealth } from '../adapters/telemetry/dependency-health.js';
 import type { PipelineMetrics } from '../adapters/telemetry/pipeline-metrics.js';
 import { BatchAbandonedError, type BatchControl, type BatchResult, type ConsumedRecord, type OutgoingRecord, type PartitionAssignment, type RecordBatch } from '../adapters/transport/record-transport.js';
 import type { TopicNames } from '../config/vigil-config.js';
 import { deadLetterFor, type RejectionReason } from './dead-letter.js';
+import { DecodingPool } from './decoding-pool.js';
 import type { EventSink } from './event-sink.js';
+import type { EventVerdict } from './event-verdicts.js';
 
 export interface CollectorOptions {
   codec: EventCodec;
@@ -24,10 +25,19 @@ export interface CollectorOptions {
   clock?: () => number;
   /** Back-off between attempts while storage or the registry is unavailable. */
   retryDelaysMs?: { initial: number; max: number };
+  /** Worker threads that decode and validate batches (default: defaultDecodingThreads()). */
+  decodingThreads?: number;
 }
 
 /** An event that passed every check, with the record it came from (for a dead letter if storage refuses it). */
 type Accepted = { record: ConsumedRecord; row: EventRow };
+type DecodableRecord = ConsumedRecord & { value: Buffer };
+
+/**
+ * Records per step of a batch's pipeline: large enough that an insert's fixed cost stays small,
+ * small enough that decoding the next step overlaps most of the insert of this one.
+ */
+const PIPELINE_CHUNK_RECORDS = 8_192;
 
 interface SortedBatch {
   /** Events of the batch's own kind, the only kind its topic may hold. */
@@ -35,12 +45,6 @@ interface SortedBatch {
   deadLetters: OutgoingRecord[];
   rejections: Map<RejectionReason, number>;
 }
-
-/**
- * Records decoded between two turns of the event loop: decoding is synchronous, and a large batch
- * decoded in one go would hold back heartbeats, /metrics and every other partition's work.
- */
-const DECODE_SLICE_RECORDS = 500;
 
 /**
  * Turns consumed records into stored rows or dead letters. A batch is committed only after its rows
@@ -56,8 +60,11 @@ export class Collector {
   private readonly lagShown = new Set<string>();
   readonly storageHealth: DependencyHealth;
   readonly registryHealth: DependencyHealth;
+  /** Decoding runs off this thread, which stays free for Kafka, heartbeats, /metrics and the monitor. */
+  private readonly decoding: DecodingPool;
 
   constructor(private readonly options: CollectorOptions) {
+    this.decoding = new DecodingPool(options.codec.schemaSource, options.decodingThreads);
     this.clock = options.clock ?? Date.now;
     this.retryDelays = options.retryDelaysMs ?? { initial: 200, max: 5_000 };
     this.storageHealth = new DependencyHealth('storage', options.metrics.dependencyUp, options.logger);
@@ -79,11 +86,31 @@ export class Collector {
 
   readonly handleBatch = async (batch: RecordBatch, control: BatchControl): Promise<BatchResult> => {
     const kind = this.kindOf(batch.topic);
-    const sorted = await this.retryWhileUnavailable(batch, control, this.registryHealth, () => this.sort(batch, kind, control));
     const table = kind === 'prediction' ? 'predictions' : 'outcomes';
-    const refused = await this.store(batch, control, table, sorted.accepted);
+    const sorted: SortedBatch = { accepted: [], deadLetters: [], rejections: new Map() };
     const now = this.clock();
-    for (const { record, detail } of refused) this.reject(sorted, record, 'storage-rejected', detail, now);
+    const decodable = this.screen(batch, sorted, now);
+    // A pipeline over the batch's chunks: the decoding threads judge one chunk while ClickHouse
+    // stores the one before, at most one insert of the batch in flight.
+    const refused: RefusedRow[] = [];
+    let storing: Promise<void> = Promise.resolve();
+    try {
+      for (let start = 0; start < decodable.length; start += PIPELINE_CHUNK_RECORDS) {
+        const chunk = decodable.slice(start, start + PIPELINE_CHUNK_RECORDS);
+        const accepted = await this.retryWhileUnavailable(batch, control, this.registryHealth, () => this.judge(batch, chunk, kind, now, sorted, control));
+        await storing;
+        storing = this.store(batch, control, table, accepted).then((rows) => void refused.push(...rows));
+        // Held here so that a failure waits for the await below or in the catch, not for the process.
+        storing.catch(() => {});
+      }
+      await storing;
+    } catch (error) {
+      // No insert of an abandoned batch goes on retrying behind the batch that replaces it.
+      await storing.catch(() => {});
+      throw error;
+    }
+    const refusedAt = this.clock();
+    for (const { record, detail } of refused) this.reject(sorted, record, 'storage-rejected', detail, refusedAt);
     const storedCount = sorted.accepted.length - refused.length;
 
     return {
@@ -117,42 +144,44 @@ export class Collector {
     sorted.rejections.set(reason, (sorted.rejections.get(reason) ?? 0) + 1);
   }
 
-  private async sort(batch: RecordBatch, kind: EventKind, control: BatchControl): Promise<SortedBatch> {
-    const sorted: SortedBatch = { accepted: [], deadLetters: [], rejections: new Map() };
-    const now = this.clock();
-    const decodable: Array<ConsumedRecord & { value: Buffer }> = [];
+  /** Sets aside the records that cannot be decoded at all: empty, or larger than the limit. */
+  private screen(batch: RecordBatch, sorted: SortedBatch, now: number): DecodableRecord[] {
+    const decodable: DecodableRecord[] = [];
     for (const record of batch.records) {
       if (record.value === null || record.value.length === 0) this.reject(sorted, record, 'empty-value', 'the record has no value', now);
       else if (record.value.length > this.options.maxEventBytes) this.reject(sorted, record, 'payload-too-large', `the record is ${record.value.length} bytes; the limit is ${this.options.maxEventBytes}`, now);
-      else decodable.push(record as ConsumedRecord & { value: Buffer });
+      else decodable.push(record as DecodableRecord);
     }
-    for (let start = 0; start < decodable.length; start += DECODE_SLICE_RECORDS) {
-      if (start > 0) {
-        await yieldToEventLoop();
-        if (!control.isActive()) throw new BatchAbandonedError(batch.topic, batch.partition);
-      }
-      const slice = decodable.slice(start, start + DECODE_SLICE_RECORDS);
-      const decodedEvents = await this.options.codec.decodeAll(
-        slice.map((record) => record.value),
-        kind,
-      );
-      slice.forEach((record, index) => this.accept(sorted, record, decodedEvents[index] as DecodedEvent, now));
-    }
-    return sorted;
+    return decodable;
   }
 
-  private accept(sorted: SortedBatch, record: ConsumedRecord, decoded: DecodedEvent, now: number): void {
-    if (!decoded.ok) {
-      this.reject(sorted, record, decoded.reason, decoded.detail, now);
-      return;
-    }
-    const validation = decoded.kind === 'prediction' ? validatePrediction(decoded.event, now, this.options.limits) : validateOutcome(decoded.event, now, this.options.limits);
-    if (!validation.valid) {
-      this.reject(sorted, record, 'invalid-event', validation.detail, now);
-      return;
-    }
-    const lineage = { topic: record.topic, partition: record.partition, offset: record.offset, schemaId: decoded.schemaId };
-    sorted.accepted.push({ record, row: { readerBody: decoded.readerBody, lineage, ingestedAtMs: now } });
+  /** Decodes and validates records on the decoding threads; returns the accepted ones and dead-letters the rest. */
+  private async judge(batch: RecordBatch, records: readonly DecodableRecord[], kind: EventKind, now: number, sorted: SortedBatch, control: BatchControl): Promise<Accepted[]> {
+    const verdicts = await this.decoding.judge(
+      records.map((record) => record.value),
+      kind,
+      now,
+      this.options.limits,
+    );
+    if (!control.isActive()) throw new BatchAbandonedError(batch.topic, batch.partition);
+    const accepted: Accepted[] = [];
+    records.forEach((record, index) => {
+      const verdict = verdicts[index] as EventVerdict;
+      if (!verdict.accepted) {
+        this.reject(sorted, record, verdict.reason, verdict.detail, now);
+        return;
+      }
+      const lineage = { topic: record.topic, partition: record.partition, offset: record.offset, schemaId: verdict.schemaId };
+      const item = { record, row: { readerBody: verdict.readerBody, lineage, ingestedAtMs: now } };
+      accepted.push(item);
+      sorted.accepted.push(item);
+    });
+    return accepted;
+  }
+
+  /** Ends the decoding threads; a batch in flight fails uncommitted. */
+  async close(): Promise<void> {
+    await this.decoding.close();
   }
 
   /**

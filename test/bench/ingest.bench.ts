@@ -3,7 +3,10 @@
  * + insert + commit rate, and the peer a user would pick instead, ClickHouse's own Kafka table
  * engine (kafka-engine-peer.ts), on the same broker, topic and events, in one run. Each figure is
  * the median of --repeats runs, every run with consumer groups of its own.
- *   npm run bench:ingest -- [--events=200000] [--repeats=3] [--partitions=3]
+ * Last, Vigil alone on a backlog --backlog-factor times as large, for its peak memory: consumption
+ * is paced by fetches of bounded size and one batch per partition in flight, so a larger backlog
+ * should take longer, not more memory.
+ *   npm run bench:ingest -- [--events=200000] [--repeats=3] [--partitions=3] [--backlog-factor=10]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     'engine-consumers': { type: 'string' },
     'engine-timeout-seconds': { type: 'string', default: '120' },
     'budget-seconds': { type: 'string', default: '1200' },
+    'backlog-factor': { type: 'string', default: '10' },
   },
 });
 const eventCount = Number(values.events);
@@ -49,7 +53,8 @@ const repeats = Number(values.repeats);
 const engineConsumers = Number(values['engine-consumers'] ?? Math.max(1, Math.min(partitions, availableParallelism() - 1)));
 const engineTimeoutSeconds = Number(values['engine-timeout-seconds']);
 const budgetSeconds = Number(values['budget-seconds']);
-for (const [name, value] of Object.entries({ events: eventCount, partitions, repeats, 'engine-consumers': engineConsumers, 'engine-timeout-seconds': engineTimeoutSeconds, 'budget-seconds': budgetSeconds })) {
+const backlogFactor = Number(values['backlog-factor']);
+for (const [name, value] of Object.entries({ events: eventCount, partitions, repeats, 'engine-consumers': engineConsumers, 'engine-timeout-seconds': engineTimeoutSeconds, 'budget-seconds': budgetSeconds, 'backlog-factor': backlogFactor })) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive whole number`);
 }
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
@@ -101,17 +106,15 @@ function prediction(index: number): PredictionEvent {
   };
 }
 
-async function publish(transport: KafkaTransport, codec: EventCodec): Promise<number> {
+/** Publishes the events numbered [from, to); returns the size of one on the wire. */
+async function publish(transport: KafkaTransport, codec: EventCodec, from: number, to: number): Promise<number> {
   const producer = await transport.createProducer();
   const publisher = new TransportEventPublisher(producer, codec, topics);
-  let bytes = 0;
-  for (let start = 0; start < eventCount; start += 5_000) {
-    const events = Array.from({ length: Math.min(5_000, eventCount - start) }, (_, offset) => prediction(start + offset));
-    await publisher.publishPredictions(events);
-    if (start === 0) bytes = (await codec.encodePrediction(topics.predictions, events[0] as PredictionEvent)).length;
+  for (let start = from; start < to; start += 5_000) {
+    await publisher.publishPredictions(Array.from({ length: Math.min(5_000, to - start) }, (_, offset) => prediction(start + offset)));
   }
   await producer.close();
-  return bytes;
+  return (await codec.encodePrediction(topics.predictions, prediction(from))).length;
 }
 
 async function rawConsumeSeconds(repeat: number): Promise<number> {
@@ -142,7 +145,23 @@ async function rawConsumeSeconds(repeat: number): Promise<number> {
 }
 
 /** One embedded ClickHouse for every run (chDB opens one data folder per process); each run has a database of its own. */
-async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, client: ClickHouseClient, repeat: number): Promise<number> {
+interface VigilRun {
+  seconds: number;
+  peakRssBytes: number;
+}
+
+/** Ingests the topic's first `expected` events in a database of its own; times it and samples the process's RSS meanwhile. */
+async function vigilIngest(transport: KafkaTransport, codec: EventCodec, client: ClickHouseClient, repeat: number, expected = eventCount): Promise<VigilRun> {
+  let peakRssBytes = process.memoryUsage.rss();
+  const rssSampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss())), 25);
+  try {
+    return { seconds: await vigilIngestSeconds(transport, codec, client, repeat, expected), peakRssBytes };
+  } finally {
+    clearInterval(rssSampler);
+  }
+}
+
+async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, client: ClickHouseClient, repeat: number, expected: number): Promise<number> {
   const database = `vigil_bench_${repeat}`;
   await applyMigrations(client, database);
   const store = new EventStore(client, { kind: 'embedded', dataDirectory, database });
@@ -163,22 +182,26 @@ async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, 
             result.onCommitted?.();
             handled += batch.records.length;
             last = performance.now();
-            if (handled >= eventCount) setImmediate(resolve);
+            if (handled >= expected) setImmediate(resolve);
           },
         };
       })
       .catch(reject);
   });
   await consumer.stop();
+  await collector.close();
   const stored = await store.count('predictions');
   // Dropped before the next measurement, so that its background merges do not compete with it.
   await client.command({ query: `DROP DATABASE ${database} SYNC` });
-  if (stored !== eventCount) throw new Error(`stored ${stored} rows, expected ${eventCount}`);
+  if (stored !== expected) throw new Error(`stored ${stored} rows, expected ${expected}`);
   return (last - first) / 1000;
 }
 
 /** Vigil's collector should ingest at least this multiple of the Kafka engine's rate. */
 const TARGET_ENGINE_RATIO = 2;
+/** A backlog ten times as large may take at most this multiple of the memory (back-pressure, not buffering). */
+const TARGET_BACKLOG_RSS_RATIO = 1.25;
+const mebibytes = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 /** No synchronous step of a batch should hold the event loop longer than this. */
 const TARGET_LOOP_DELAY_MS = 50;
 
@@ -224,7 +247,7 @@ await transport.ensureTopics([
 const codec = new EventCodec(new ConfluentSchemaSource(registryUrl));
 const schemaIds = await codec.registerSchemas(topics);
 const publishStart = performance.now();
-const eventBytes = await publish(transport, codec);
+const eventBytes = await publish(transport, codec, 0, eventCount);
 const publishSeconds = (performance.now() - publishStart) / 1000;
 const dataDirectory = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
 const storageClient = createStorageClient({ kind: 'embedded', dataDirectory, database: 'vigil_bench' });
@@ -233,6 +256,8 @@ const rawRates: number[] = [];
 const vigilRates: number[] = [];
 const engineRuns: KafkaEnginePeerResult[] = [];
 const loopDelays: { worstMs: number; p99Ms: number }[] = [];
+const vigilPeakRss: number[] = [];
+let backlogRun: VigilRun | null = null;
 const engineFailures: string[] = [];
 try {
   for (let repeat = 1; repeat <= repeats; repeat++) {
@@ -240,7 +265,9 @@ try {
     // How long the event loop was held while Vigil ingested: /metrics, heartbeats and the monitor wait that long.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
-    vigilRates.push(eventCount / (await vigilIngestSeconds(transport, codec, storageClient, repeat)));
+    const vigilRun = await vigilIngest(transport, codec, storageClient, repeat);
+    vigilRates.push(eventCount / vigilRun.seconds);
+    vigilPeakRss.push(vigilRun.peakRssBytes);
     loopDelay.disable();
     loopDelays.push({ worstMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 });
     // A failed peer run is reported beside the figures, which are printed whatever happens to it.
@@ -249,6 +276,10 @@ try {
     } catch (error) {
       engineFailures.push(`run ${repeat} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+  if (backlogFactor > 1) {
+    await publish(transport, codec, eventCount, eventCount * backlogFactor);
+    backlogRun = await vigilIngest(transport, codec, storageClient, repeats + 1, eventCount * backlogFactor);
   }
 } finally {
   clearInterval(heapSampler);
@@ -284,9 +315,16 @@ process.stdout.write(
     ...engineProblems.map((problem) => `  Kafka engine: ${problem}`),
     `  event loop while Vigil ingests: worst delay ${Math.max(...loopDelays.map((delay) => delay.worstMs)).toFixed(0)} ms, p99 ${median(loopDelays.map((delay) => delay.p99Ms)).toFixed(0)} ms (median of the runs)`,
     `  peak memory: RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, heap ${(peakHeapBytes / 1024 / 1024).toFixed(0)} MiB (raw + Vigil); Kafka engine process RSS ${engineRuns.length > 0 ? `${Math.max(...engineRuns.map((run) => run.peakRssMiB))} MiB` : 'n/a'}`,
+    `  peak RSS while Vigil ingests a backlog of ${eventCount.toLocaleString('en-US')}: ${mebibytes(Math.max(...vigilPeakRss))} MiB` +
+      (backlogRun === null
+        ? ''
+        : `; of ${(eventCount * backlogFactor).toLocaleString('en-US')} (${backlogFactor}x): ${mebibytes(backlogRun.peakRssBytes)} MiB, ${format((eventCount * backlogFactor) / backlogRun.seconds)} events/s`),
     `  targets: >= 20,000 events/s and >= 50% of raw -> ${vigilRate >= 20_000 && vigilRate >= rawRate / 2 ? 'met' : 'NOT met'}; ` +
       `>= ${TARGET_ENGINE_RATIO}x the Kafka engine -> ${vigilRate >= TARGET_ENGINE_RATIO * engineRate ? 'met' : 'NOT met'}; ` +
-      `worst event-loop delay <= ${TARGET_LOOP_DELAY_MS} ms -> ${Math.max(...loopDelays.map((delay) => delay.worstMs)) <= TARGET_LOOP_DELAY_MS ? 'met' : 'NOT met'}`,
+      `worst event-loop delay <= ${TARGET_LOOP_DELAY_MS} ms -> ${Math.max(...loopDelays.map((delay) => delay.worstMs)) <= TARGET_LOOP_DELAY_MS ? 'met' : 'NOT met'}` +
+      (backlogRun === null
+        ? ''
+        : `; RSS with the ${backlogFactor}x backlog <= ${TARGET_BACKLOG_RSS_RATIO}x -> ${backlogRun.peakRssBytes <= TARGET_BACKLOG_RSS_RATIO * Math.max(...vigilPeakRss) ? 'met' : 'NOT met'}`),
     '',
   ].join('\n'),
 );

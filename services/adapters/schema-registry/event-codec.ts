@@ -70,7 +70,7 @@ export class EventCodec {
   private readonly resolutions = new Map<string, Resolution>();
   private readonly registeredIds = new Map<string, number>();
 
-  constructor(private readonly schemaSource: SchemaSource) {}
+  constructor(readonly schemaSource: SchemaSource) {}
 
   /** Registers this build's schemas for the given topics (idempotent); returns their ids. */
   async registerSchemas(topics: { predictions: string; outcomes: string }): Promise<{ predictions: number; outcomes: number }> {
