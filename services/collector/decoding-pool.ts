@@ -65,6 +65,8 @@ export class DecodingPool {
   private readonly catalog: WriterSchemaCatalog;
   private readonly threads: (DecodingThread | null)[];
   private nextId = 0;
+  /** Counts closes: a batch that began before one fails, whether or not it had reached a thread. */
+  private closes = 0;
 
   constructor(schemaSource: SchemaSource, threadCount = defaultDecodingThreads()) {
     if (!Number.isInteger(threadCount) || threadCount < 1) throw new Error('a decoding pool needs at least one thread');
@@ -74,6 +76,7 @@ export class DecodingPool {
 
   async judge(values: readonly Buffer[], kind: EventKind, nowMs: number, limits: EventLimits): Promise<EventVerdict[]> {
     if (values.length === 0) return [];
+    const closesAtStart = this.closes;
     const schemaIds = new Set<number>();
     let bytes = 0;
     for (const value of values) {
@@ -82,6 +85,7 @@ export class DecodingPool {
       bytes += value.length;
     }
     const lookups = [...(await this.catalog.lookUp(schemaIds))];
+    if (this.closes !== closesAtStart) throw new Error('the decoding threads were closed while the batch waited for its schemas');
     const all = new Uint8Array(new ArrayBuffer(bytes));
     const ends = new Uint32Array(values.length);
     let end = 0;
@@ -100,6 +104,7 @@ export class DecodingPool {
   }
 
   async close(): Promise<void> {
+    this.closes += 1;
     const running = this.threads.filter((thread): thread is DecodingThread => thread !== null);
     this.threads.fill(null);
     await Promise.all(running.map((thread) => thread.worker.terminate()));
