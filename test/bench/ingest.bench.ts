@@ -164,7 +164,8 @@ async function vigilIngest(transport: KafkaTransport, codec: EventCodec, client:
 async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, client: ClickHouseClient, repeat: number, expected: number): Promise<number> {
   const database = `vigil_bench_${repeat}`;
   await applyMigrations(client, database);
-  const store = new EventStore(client, { kind: 'embedded', dataDirectory, database });
+  // As the runtime makes it: two more chDB sessions for inserts.
+  const store = new EventStore(client, { kind: 'embedded', dataDirectory, database }, insertSessions);
   const metrics = new PipelineMetrics();
   const collector = new Collector({ codec, sink: store, metrics, logger, topics, limits: defaultEventLimits, maxEventBytes: 256 * 1024 });
   const consumer = transport.createConsumer(`bench-vigil-${runId}-${repeat}`);
@@ -251,6 +252,7 @@ const eventBytes = await publish(transport, codec, 0, eventCount);
 const publishSeconds = (performance.now() - publishStart) / 1000;
 const dataDirectory = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
 const storageClient = createStorageClient({ kind: 'embedded', dataDirectory, database: 'vigil_bench' });
+const insertSessions = [1, 2].map(() => createStorageClient({ kind: 'embedded', dataDirectory, database: 'vigil_bench' }));
 
 const rawRates: number[] = [];
 const vigilRates: number[] = [];
@@ -283,6 +285,7 @@ try {
   }
 } finally {
   clearInterval(heapSampler);
+  for (const session of insertSessions) await session.close();
   await storageClient.close();
   rmSync(dataDirectory, { recursive: true, force: true });
 }

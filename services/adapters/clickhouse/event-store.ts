@@ -123,12 +123,21 @@ const cleanedDirectories = new Set<string>();
 export class EventStore {
   readonly database: string;
   private readonly insertFiles: string | null;
+  /** Where inserts go, each with its inserts in flight: the main client first, then any more sessions. */
+  private readonly inserters: { client: ClickHouseClient; inFlight: number }[];
 
+  /**
+   * `moreInsertSessions` are further chDB sessions on the same folder: chDB runs one session's
+   * queries one at a time, so inserts of different partitions overlap only across sessions. A
+   * server's client runs requests side by side and needs none.
+   */
   constructor(
     private readonly client: ClickHouseClient,
     target: StorageTarget,
+    moreInsertSessions: readonly ClickHouseClient[] = [],
   ) {
     this.database = target.database;
+    this.inserters = [client, ...moreInsertSessions].map((inserter) => ({ client: inserter, inFlight: 0 }));
     if (target.kind === 'server') {
       this.insertFiles = null;
       return;
@@ -150,8 +159,18 @@ export class EventStore {
       row.ingestedAtMs,
     ]);
     const into = `INSERT INTO ${this.database}.${table} (${read.columns}) SELECT ${read.values}`;
+    const inserter = this.inserters.reduce((idlest, candidate) => (candidate.inFlight < idlest.inFlight ? candidate : idlest));
+    inserter.inFlight += 1;
+    try {
+      await this.insertFile(inserter.client, into, read, file);
+    } finally {
+      inserter.inFlight -= 1;
+    }
+  }
+
+  private async insertFile(client: ClickHouseClient, into: string, read: (typeof TABLE_READS)[EventTable], file: Buffer): Promise<void> {
     if (this.insertFiles === null) {
-      const result = await this.client.exec({
+      const result = await client.exec({
         query: `${into} FROM input(${sqlString(read.structure)})${read.settings} FORMAT Avro`,
         values: Readable.from([file]),
       });
@@ -162,7 +181,7 @@ export class EventStore {
     const path = join(this.insertFiles, `${PROCESS_MARK}-${++insertFileSequence}.avro`);
     await writeFile(path, file);
     try {
-      await this.client.command({ query: `${into} FROM file(${sqlString(path)}, 'Avro', ${sqlString(read.structure)})${read.settings}` });
+      await client.command({ query: `${into} FROM file(${sqlString(path)}, 'Avro', ${sqlString(read.structure)})${read.settings}` });
     } finally {
       await rm(path, { force: true });
     }
