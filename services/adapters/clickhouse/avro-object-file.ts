@@ -123,7 +123,8 @@ class ByteWriter {
   /** A zig-zag varint; exact for any safe integer and for a bigint within 64 bits. */
   long(value: number | bigint): void {
     this.ensure(10);
-    if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    // Doubled in floating point, a number stays exact up to 2^52; beyond, it goes the bigint way.
+    if (typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) <= 2 ** 52) {
       let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
       while (zigzag >= 0x80) {
         this.buffer[this.position++] = (zigzag % 0x80) | 0x80;
@@ -132,7 +133,8 @@ class ByteWriter {
       this.buffer[this.position++] = zigzag;
       return;
     }
-    if (typeof value === 'number') throw new RangeError(`${value} is not a safe integer`);
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new RangeError(`${value} is not a safe integer`);
+    value = BigInt(value);
     if (value < -(2n ** 63n) || value >= 2n ** 63n) throw new RangeError(`${value} does not fit in 64 bits`);
     let zigzag = value >= 0n ? value * 2n : -value * 2n - 1n;
     while (zigzag >= 0x80n) {

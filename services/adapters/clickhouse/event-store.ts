@@ -21,7 +21,7 @@ export interface EventLineage {
 
 /**
  * One accepted event as it is stored: its Avro body in this build's reader schema, and where it came
- * from. ClickHouse decodes the body itself (see insertSql), so what is stored is exactly the event
+ * from. ClickHouse decodes the body itself (see EventStore), so what is stored is exactly the event
  * the body encodes.
  */
 export interface EventRow {
