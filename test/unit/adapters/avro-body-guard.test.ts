@@ -8,6 +8,7 @@ import { InProcessSchemaSource } from '../../../services/adapters/schema-registr
 import { WIRE_HEADER_BYTES, frameWithSchemaId } from '../../../services/adapters/schema-registry/wire-format.js';
 import type { EventKind, OutcomeEvent, OutcomeLabel, PredictionEvent } from '../../../services/core/events/event-types.js';
 import { samplePrediction } from '../../support/sample-events.js';
+import { zigzagVarint } from '../../support/zigzag-varint.js';
 
 const topics = { predictions: 'p.v1', outcomes: 'o.v1' };
 const SEED = 20_260_401;
@@ -151,31 +152,20 @@ function encodeWithSites(type: avro.Type, value: unknown): { body: Buffer; sites
   return { body, sites };
 }
 
-/** A zig-zag varint of any 64-bit value, as a writer would encode it. */
-function varint(value: bigint): Buffer {
-  let unsigned = value >= 0n ? value << 1n : ((-value) << 1n) - 1n;
-  const bytes: number[] = [];
-  do {
-    const low = Number(unsigned & 0x7fn);
-    unsigned >>= 7n;
-    bytes.push(unsigned === 0n ? low : low | 0x80);
-  } while (unsigned !== 0n);
-  return Buffer.from(bytes);
-}
 
 /** Declared counts and lengths that no body of these tests has the bytes for. */
 const HOSTILE_VARINTS: readonly { name: string; bytes: Buffer }[] = [
-  { name: '2^40', bytes: varint(2n ** 40n) },
-  { name: '2^62', bytes: varint(2n ** 62n) },
-  { name: '5 000 000', bytes: varint(5_000_000n) },
-  { name: 'the largest long (10 bytes)', bytes: varint(2n ** 63n - 1n) },
-  { name: 'the smallest long (10 bytes)', bytes: varint(-(2n ** 63n)) },
+  { name: '2^40', bytes: zigzagVarint(2n ** 40n) },
+  { name: '2^62', bytes: zigzagVarint(2n ** 62n) },
+  { name: '5 000 000', bytes: zigzagVarint(5_000_000n) },
+  { name: 'the largest long (10 bytes)', bytes: zigzagVarint(2n ** 63n - 1n) },
+  { name: 'the smallest long (10 bytes)', bytes: zigzagVarint(-(2n ** 63n)) },
   { name: 'a varint of 11 bytes', bytes: Buffer.from([...Array<number>(10).fill(0xff), 0x01]) },
-  { name: '-1', bytes: varint(-1n) },
-  { name: 'a negative count of 2^40 with a byte size of 2^40', bytes: Buffer.concat([varint(-(2n ** 40n)), varint(2n ** 40n)]) },
-  { name: 'a negative count of 2^62 with a byte size of 1', bytes: Buffer.concat([varint(-(2n ** 62n)), varint(1n)]) },
+  { name: '-1', bytes: zigzagVarint(-1n) },
+  { name: 'a negative count of 2^40 with a byte size of 2^40', bytes: Buffer.concat([zigzagVarint(-(2n ** 40n)), zigzagVarint(2n ** 40n)]) },
+  { name: 'a negative count of 2^62 with a byte size of 1', bytes: Buffer.concat([zigzagVarint(-(2n ** 62n)), zigzagVarint(1n)]) },
   // avsc skips a block the reader does not need by jumping its byte size: -2 jumps back forever.
-  { name: 'a count of -1 with a byte size of -2', bytes: Buffer.concat([varint(-1n), varint(-2n)]) },
+  { name: 'a count of -1 with a byte size of -2', bytes: Buffer.concat([zigzagVarint(-1n), zigzagVarint(-2n)]) },
 ];
 
 function splice(body: Buffer, site: Site, replacement: Buffer): Buffer {
@@ -352,7 +342,7 @@ describe('mutated bodies', () => {
           // Small lies may happen to describe another valid body; they must only stay bounded.
           const bytesAfter = body.length - site.offset - site.length;
           for (const lie of [0n, 1n, BigInt(bytesAfter), BigInt(bytesAfter + 1)]) {
-            await decodeChecked(codec, schemaIdOf(ids, kind), writerTypes[kind], kind, splice(body, site, varint(lie)));
+            await decodeChecked(codec, schemaIdOf(ids, kind), writerTypes[kind], kind, splice(body, site, zigzagVarint(lie)));
           }
         }
       }),
@@ -364,7 +354,7 @@ describe('mutated bodies', () => {
     const { codec, ids } = await codecWithSchemas();
     const { body, sites } = encodeWithSites(writerTypes.prediction, samplePrediction(1));
     const occurredAt = sites.find((site) => site.kind === 'long') as Site;
-    const huge = splice(body, occurredAt, varint(2n ** 60n));
+    const huge = splice(body, occurredAt, zigzagVarint(2n ** 60n));
     expect(compileBodyGuard(writerTypes.prediction)(huge).ok).toBe(true);
     expect(await codec.decode(frameWithSchemaId(ids.predictions, huge), 'prediction')).toMatchObject({ ok: false, reason: 'malformed-avro' });
   });
@@ -374,7 +364,7 @@ describe('the 20-byte map bomb', () => {
   it('is refused before avsc loops over 2^40 entries, naming the features field', async () => {
     const { codec, ids } = await codecWithSchemas();
     const emptyStringsAndZeroTime = Buffer.alloc(6); // event_id .. prediction_id, occurred_at, entity_key
-    const countOf2To40 = varint(2n ** 40n);
+    const countOf2To40 = zigzagVarint(2n ** 40n);
     const oneEntry = Buffer.from([0x02, 0x61, 0x00]); // key "a", null value
     const body = Buffer.concat([emptyStringsAndZeroTime, countOf2To40, oneEntry]);
     const message = frameWithSchemaId(ids.predictions, body);
@@ -415,13 +405,13 @@ describe('bodies whose bytes say more than the decoded event', () => {
     const leading = avro.Type.forSchema({ type: 'record', name: 'Leading', fields: fields.slice(0, fields.findIndex((field) => field.name === 'features')) });
     const featuresEnd = leading.toBuffer(base).length;
     expect(before[featuresEnd]).toBe(0);
-    const doubleBranch = varint(1n);
+    const doubleBranch = zigzagVarint(1n);
     const entryBytes = entries.map(([key, value]) => {
       const number = Buffer.alloc(8);
       number.writeDoubleLE(value);
-      return Buffer.concat([varint(BigInt(key.length)), key, doubleBranch, number]);
+      return Buffer.concat([zigzagVarint(BigInt(key.length)), key, doubleBranch, number]);
     });
-    return Buffer.concat([before.subarray(0, featuresEnd), varint(BigInt(entries.length)), ...entryBytes, before.subarray(featuresEnd)]);
+    return Buffer.concat([before.subarray(0, featuresEnd), zigzagVarint(BigInt(entries.length)), ...entryBytes, before.subarray(featuresEnd)]);
   }
 
   it('count every map entry as written, and keep the last of a repeated key as avsc does, encoding the event anew', async () => {
@@ -507,11 +497,11 @@ describe('the guard on schemas other than ours', () => {
 
   it('refuses arrays of null whose count exceeds the bytes left, though the items take none', () => {
     const guard = compileBodyGuard(nothings);
-    expect(guard(Buffer.concat([varint(2n ** 40n), varint(0n)]))).toMatchObject({ ok: false, path: 'nothings', detail: 'declares 1099511627776 array items but 1 bytes remain' });
-    expect(guard(Buffer.concat([varint(3n), varint(0n)]))).toMatchObject({ ok: false, path: 'nothings', detail: 'declares 3 array items but 1 bytes remain' });
-    const three = Buffer.concat([varint(3n), varint(0n), Buffer.from([0, 0])]);
+    expect(guard(Buffer.concat([zigzagVarint(2n ** 40n), zigzagVarint(0n)]))).toMatchObject({ ok: false, path: 'nothings', detail: 'declares 1099511627776 array items but 1 bytes remain' });
+    expect(guard(Buffer.concat([zigzagVarint(3n), zigzagVarint(0n)]))).toMatchObject({ ok: false, path: 'nothings', detail: 'declares 3 array items but 1 bytes remain' });
+    const three = Buffer.concat([zigzagVarint(3n), zigzagVarint(0n), Buffer.from([0, 0])]);
     expect(guard(three)).toMatchObject({ ok: false, path: '<body>', detail: '2 bytes after the end of the top-level value' });
-    const one = Buffer.concat([varint(1n), varint(0n)]);
+    const one = Buffer.concat([zigzagVarint(1n), zigzagVarint(0n)]);
     expect(guard(one).ok).toBe(true);
     expect(nothings.fromBuffer(one)).toEqual({ nothings: [null] });
   });
@@ -519,7 +509,7 @@ describe('the guard on schemas other than ours', () => {
   it('caps the values many blocks of null items would make avsc build', () => {
     // 400 blocks of 300 nulls in 801 bytes: each count is backed by the bytes left when it is
     // read, yet together they would make avsc build 120 000 values.
-    const body = Buffer.concat([...Array.from({ length: 400 }, () => varint(300n)), varint(0n)]);
+    const body = Buffer.concat([...Array.from({ length: 400 }, () => zigzagVarint(300n)), zigzagVarint(0n)]);
     const verdict = compileBodyGuard(nothings)(body);
     expect(verdict).toMatchObject({ ok: false, path: 'nothings', detail: `decoding would build more than ${valueBudget(body.length)} values from a body of ${body.length} bytes` });
     expect(verdict.steps).toBeLessThanOrEqual(valueBudget(body.length));
@@ -532,7 +522,7 @@ describe('the guard on schemas other than ours', () => {
       tree = { type: 'record', name: `Level${level}`, fields: [{ name: 'left', type: tree }, { name: 'right', type: `Level${level + 1}` }] };
     }
     const holder = avro.Type.forSchema({ type: 'record', name: 'Forest', fields: [{ name: 'id', type: 'int' }, { name: 'tree', type: tree }] });
-    expect(compileBodyGuard(holder)(varint(7n))).toMatchObject({ ok: false, path: 'tree', detail: 'decoding would build more than 1040 values from a body of 1 bytes' });
+    expect(compileBodyGuard(holder)(zigzagVarint(7n))).toMatchObject({ ok: false, path: 'tree', detail: 'decoding would build more than 1040 values from a body of 1 bytes' });
   });
 
   it('checks enum indexes and fixed sizes', () => {
@@ -547,8 +537,8 @@ describe('the guard on schemas other than ours', () => {
     const guard = compileBodyGuard(tagged);
     const valid = tagged.toBuffer({ colour: 'BLUE', digest: Buffer.alloc(16, 7) });
     expect(guard(valid).ok).toBe(true);
-    expect(guard(Buffer.concat([varint(3n), valid.subarray(1)]))).toMatchObject({ ok: false, path: 'colour', detail: 'enum index 3 of 3 symbols' });
-    expect(guard(Buffer.concat([varint(-1n), valid.subarray(1)]))).toMatchObject({ ok: false, path: 'colour', detail: 'enum index -1 of 3 symbols' });
+    expect(guard(Buffer.concat([zigzagVarint(3n), valid.subarray(1)]))).toMatchObject({ ok: false, path: 'colour', detail: 'enum index 3 of 3 symbols' });
+    expect(guard(Buffer.concat([zigzagVarint(-1n), valid.subarray(1)]))).toMatchObject({ ok: false, path: 'colour', detail: 'enum index -1 of 3 symbols' });
     expect(guard(valid.subarray(0, 16))).toMatchObject({ ok: false, path: 'digest', detail: 'the body ends inside a fixed of 16 bytes (16 bytes needed, 15 left)' });
   });
 
@@ -653,7 +643,7 @@ describe('the guard on schemas other than ours', () => {
       const evolvedId = await source.register('p.v1-value', evolved);
       const { body, sites } = encodeWithSites(evolvedType, { ...samplePrediction(4), care_unit: null, care_team: [], annotations: { ward: '7B' } });
       const annotationsCount = sites.filter((site) => site.kind === 'map count').at(-1) as Site;
-      const backwards = splice(body, annotationsCount, Buffer.concat([varint(-1n), varint(-2n)]));
+      const backwards = splice(body, annotationsCount, Buffer.concat([zigzagVarint(-1n), zigzagVarint(-2n)]));
       expect(await codec.decode(frameWithSchemaId(evolvedId, backwards), 'prediction')).toMatchObject({
         ok: false,
         reason: 'undecodable',

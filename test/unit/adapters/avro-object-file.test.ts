@@ -5,6 +5,7 @@ import avro from 'avsc';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { avroObjectFile, extendRecordSchema, type TrailingField } from '../../../services/adapters/clickhouse/avro-object-file.js';
+import { zigzagVarint } from '../../support/zigzag-varint.js';
 
 /**
  * The container files the event store hands to ClickHouse are read back by avsc's own file decoder
@@ -69,16 +70,7 @@ describe('Avro object container files of encoded bodies', () => {
   it('encodes longs beyond 2^53 exactly as bigints, and refuses values that do not fit', () => {
     const longOnly: TrailingField[] = [{ name: 'offset', type: 'long' }];
     const file = (value: number | bigint | string): Buffer => avroObjectFile(JSON.stringify(extendRecordSchema(bodySchema, longOnly)), longOnly, [0], () => bodyType.toBuffer({ text: '', numbers: {} }), () => [value]);
-    const zigzagTail = (value: bigint): string => {
-      let unsigned = value >= 0n ? value << 1n : ((-value) << 1n) - 1n;
-      const bytes: number[] = [];
-      do {
-        const low = Number(unsigned & 0x7fn);
-        unsigned >>= 7n;
-        bytes.push(unsigned === 0n ? low : low | 0x80);
-      } while (unsigned !== 0n);
-      return Buffer.from(bytes).toString('hex');
-    };
+    const zigzagTail = (value: bigint): string => zigzagVarint(value).toString('hex');
     for (const value of [2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n)]) expect(file(value).toString('hex')).toContain(zigzagTail(value));
     // Safe integers beyond 2^52, whose zig-zag a double cannot hold, come out exact too.
     for (const value of [-5_028_331_285_645_122, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) expect(file(value).toString('hex')).toContain(zigzagTail(BigInt(value)));
