@@ -72,7 +72,7 @@ const ENDING_COUNT = RATE * (ONSET_SECONDS + LASTS_HOURS + RESOLVED_WITHIN_SECON
 const DAY_MS = 86_400_000;
 /**
  * UTC time of day at which the onset is placed for the ending run. The short-run spec compares each
- * window with the previous UTC day, so a change that crosses midnight is in the next day's baseline:
+ * window with the three UTC days before its own, so a change that crosses midnight is in the next day's baseline:
  * the out-of-range alert would clear mid-change (the baseline's range now holds µmol/L values) and
  * the page's resolution would prove nothing. Ten past midnight, pushed later by the few seconds
  * (simulated hours) Vigil takes to start the simulator, keeps onset and end within one day.
@@ -157,15 +157,19 @@ async function startChild(name: string, command: string, args: string[], readyUr
 }
 
 /**
- * The example model with hourly windows only, compared with the previous day, and final two hours
- * after their end: on one simulated hour per second, a longer label horizon or a daily window has
- * the embedded monitor re-evaluate dozens of windows a second as outcomes arrive.
+ * The example model with hourly windows only, compared with the three UTC days before, and final
+ * two hours after their end: on one simulated hour per second, a longer label horizon or a daily
+ * window has the embedded monitor re-evaluate dozens of windows a second as outcomes arrive.
+ * A trailing baseline learns a silent site's silence: site-a (45% of the traffic) stays judged,
+ * and its page firing, while its silent hours are under about 70% of the baseline, so at least two
+ * days (52 wall seconds) after the onset whatever its time of day. With one day it was 17 hours
+ * when the onset fell early in a UTC day, and the page could resolve before the test looked at it.
  */
 function shortRunModelsFolder(folder: string): string {
   const directory = join(folder, 'models');
   mkdirSync(directory);
   const spec = parse(readFileSync(projectPath('infra', 'models', 'sepsis-risk.model.yaml'), 'utf8')) as Record<string, unknown>;
-  spec.monitoring = { windows: ['1h'], baseline: { trailing: { length: '1d' } }, label_horizon: '2h', min_window_size: 100, min_label_coverage: 0.8, max_groups_per_segment: 10 };
+  spec.monitoring = { windows: ['1h'], baseline: { trailing: { length: '3d' } }, label_horizon: '2h', min_window_size: 100, min_label_coverage: 0.8, max_groups_per_segment: 10 };
   writeFileSync(join(directory, 'sepsis-risk.model.yaml'), stringify(spec));
   return directory;
 }
