@@ -148,6 +148,8 @@ async function rawConsumeSeconds(repeat: number): Promise<number> {
 interface VigilRun {
   seconds: number;
   peakRssBytes: number;
+  /** CPU time of the whole process (consuming thread, decoding worker, chDB's threads) per wall second, first batch to last commit. */
+  busyCores: number;
 }
 
 /** Ingests the topic's first `expected` events in a database of its own; times it and samples the process's RSS meanwhile. */
@@ -155,13 +157,20 @@ async function vigilIngest(transport: KafkaTransport, codec: EventCodec, client:
   let peakRssBytes = process.memoryUsage.rss();
   const rssSampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss())), 25);
   try {
-    return { seconds: await vigilIngestSeconds(transport, codec, client, repeat, expected), peakRssBytes };
+    const timed = await vigilIngestSeconds(transport, codec, client, repeat, expected);
+    return { seconds: timed.seconds, peakRssBytes, busyCores: timed.cpuMicroseconds / 1e6 / timed.seconds };
   } finally {
     clearInterval(rssSampler);
   }
 }
 
-async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, client: ClickHouseClient, repeat: number, expected: number): Promise<number> {
+async function vigilIngestSeconds(
+  transport: KafkaTransport,
+  codec: EventCodec,
+  client: ClickHouseClient,
+  repeat: number,
+  expected: number,
+): Promise<{ seconds: number; cpuMicroseconds: number }> {
   const database = `vigil_bench_${repeat}`;
   await applyMigrations(client, database);
   // As the runtime makes it: two more chDB sessions for inserts.
@@ -172,10 +181,15 @@ async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, 
   let handled = 0;
   let first = 0;
   let last = 0;
+  let cpuAtFirst: NodeJS.CpuUsage = { user: 0, system: 0 };
+  let cpuAtLast: NodeJS.CpuUsage = { user: 0, system: 0 };
   await new Promise<void>((resolve, reject) => {
     consumer
       .start([topics.predictions], async (batch, control) => {
-        if (first === 0) first = performance.now();
+        if (first === 0) {
+          first = performance.now();
+          cpuAtFirst = process.cpuUsage();
+        }
         const result = await collector.handleBatch(batch, control);
         return {
           outputs: result.outputs,
@@ -183,6 +197,7 @@ async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, 
             result.onCommitted?.();
             handled += batch.records.length;
             last = performance.now();
+            cpuAtLast = process.cpuUsage();
             if (handled >= expected) setImmediate(resolve);
           },
         };
@@ -195,7 +210,7 @@ async function vigilIngestSeconds(transport: KafkaTransport, codec: EventCodec, 
   // Dropped before the next measurement, so that its background merges do not compete with it.
   await client.command({ query: `DROP DATABASE ${database} SYNC` });
   if (stored !== expected) throw new Error(`stored ${stored} rows, expected ${expected}`);
-  return (last - first) / 1000;
+  return { seconds: (last - first) / 1000, cpuMicroseconds: cpuAtLast.user + cpuAtLast.system - (cpuAtFirst.user + cpuAtFirst.system) };
 }
 
 /** Vigil's collector should ingest at least this multiple of the Kafka engine's rate. */
@@ -259,6 +274,7 @@ const vigilRates: number[] = [];
 const engineRuns: KafkaEnginePeerResult[] = [];
 const loopDelays: { worstMs: number; p99Ms: number }[] = [];
 const vigilPeakRss: number[] = [];
+const vigilBusyCores: number[] = [];
 let backlogRun: VigilRun | null = null;
 const engineFailures: string[] = [];
 try {
@@ -270,6 +286,7 @@ try {
     const vigilRun = await vigilIngest(transport, codec, storageClient, repeat);
     vigilRates.push(eventCount / vigilRun.seconds);
     vigilPeakRss.push(vigilRun.peakRssBytes);
+    vigilBusyCores.push(vigilRun.busyCores);
     loopDelay.disable();
     loopDelays.push({ worstMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 });
     // A failed peer run is reported beside the figures, which are printed whatever happens to it.
@@ -316,6 +333,7 @@ process.stdout.write(
     `    ... after its first block was stored:          ${engineSteadyRates.length > 0 ? `${format(median(engineSteadyRates))} events/s` : 'n/a'}  (steady rate: without group join, schema fetch and first block)`,
     `  Vigil / Kafka engine:                            ${Number.isFinite(engineRate) ? `${(vigilRate / engineRate).toFixed(2)}x` : 'n/a'}`,
     ...engineProblems.map((problem) => `  Kafka engine: ${problem}`),
+    `  CPU while Vigil ingests: ${median(vigilBusyCores).toFixed(2)} of ${availableParallelism()} cores busy (the whole process: consuming thread, decoding worker, chDB)${vigilBusyCores.length > 1 ? `  [${vigilBusyCores.map((cores) => cores.toFixed(2)).join(', ')}]` : ''}`,
     `  event loop while Vigil ingests: worst delay ${Math.max(...loopDelays.map((delay) => delay.worstMs)).toFixed(0)} ms, p99 ${median(loopDelays.map((delay) => delay.p99Ms)).toFixed(0)} ms (median of the runs)`,
     `  peak memory: RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, heap ${(peakHeapBytes / 1024 / 1024).toFixed(0)} MiB (raw + Vigil); Kafka engine process RSS ${engineRuns.length > 0 ? `${Math.max(...engineRuns.map((run) => run.peakRssMiB))} MiB` : 'n/a'}`,
     `  peak RSS while Vigil ingests a backlog of ${eventCount.toLocaleString('en-US')}: ${mebibytes(Math.max(...vigilPeakRss))} MiB` +
