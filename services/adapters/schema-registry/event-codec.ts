@@ -56,6 +56,13 @@ type Resolution =
   | { ok: true; resolver: avro.Resolver; guardBody: BodyGuard; writerIsReader: boolean }
   | { ok: false; reason: 'wrong-event-type' | 'incompatible-schema' | 'unknown-schema' | 'unsupported-schema'; detail: string };
 
+/** The writer schemas of one batch, looked up. */
+export interface BatchSchemas {
+  /** Whether messages of this schema id are written in this build's reader schema itself. */
+  writtenInReaderSchema(schemaId: number): boolean;
+  decode(message: Buffer): DecodedEvent;
+}
+
 /** Registry lookups of one batch run at most this many at a time, however many ids a batch names. */
 const PARALLEL_LOOKUPS = 8;
 
@@ -105,6 +112,15 @@ export class EventCodec {
    * every message is decoded synchronously, which keeps the per-event cost to the Avro decoding itself.
    */
   async decodeAll(messages: readonly Buffer[], expected: EventKind): Promise<DecodedEvent[]> {
+    const schemas = await this.resolveSchemas(messages, expected);
+    return messages.map((message) => schemas.decode(message));
+  }
+
+  /**
+   * Looks up the writer schemas a batch names (once per id not seen before, in parallel) and returns
+   * what decodes its messages. Rejects only when the registry cannot be asked right now.
+   */
+  async resolveSchemas(messages: readonly Buffer[], expected: EventKind): Promise<BatchSchemas> {
     const unresolved = new Set<number>();
     for (const message of messages) {
       const schemaId = readSchemaId(message);
@@ -116,34 +132,14 @@ export class EventCodec {
       for (let schemaId = pending.pop(); schemaId !== undefined; schemaId = pending.pop()) lookedUp.set(schemaId, await this.resolve(schemaId, expected));
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_LOOKUPS, pending.length) }, lookUpNext));
-    return messages.map((message) => this.decodeResolved(message, expected, lookedUp));
-  }
-
-  private decodeResolved(message: Buffer, expected: EventKind, lookedUp: ReadonlyMap<number, Resolution>): DecodedEvent {
-    const schemaId = readSchemaId(message);
-    if (schemaId === null) {
-      return { ok: false, reason: 'not-wire-format', detail: 'the message does not start with the Confluent magic byte and a schema id', schemaId: null };
-    }
-    const resolution = this.resolutions.get(resolutionKey(expected, schemaId)) ?? lookedUp.get(schemaId);
-    if (resolution === undefined) {
-      return { ok: false, reason: 'unknown-schema', detail: `schema id ${schemaId} is not in the registry`, schemaId };
-    }
-    if (!resolution.ok) return { ok: false, reason: resolution.reason, detail: resolution.detail, schemaId };
-    const body = message.subarray(WIRE_HEADER_BYTES);
-    const verdict = resolution.guardBody(body);
-    if (!verdict.ok) return { ok: false, reason: 'undecodable', detail: `${verdict.path}: ${verdict.detail}`, schemaId };
-    const reader = eventSchemas[expected];
-    let decoded: unknown;
-    try {
-      decoded = reader.readerType.fromBuffer(body, resolution.resolver);
-    } catch (error) {
-      return { ok: false, reason: 'malformed-avro', detail: `the Avro body does not match schema ${schemaId}: ${errorMessage(error)}`, schemaId };
-    }
-    const bytesSayAll = resolution.writerIsReader && verdict.textIsUtf8 && verdict.mapEntries === reader.countMapEntries(decoded);
-    const readerBody = bytesSayAll ? body : reader.readerType.toBuffer(decoded);
-    if (expected === 'prediction') return { ok: true, kind: 'prediction', schemaId, event: decoded as PredictionEvent, readerBody };
-    const wire = decoded as Omit<OutcomeEvent, 'label'> & { label: WireLabel };
-    return { ok: true, kind: 'outcome', schemaId, event: { ...wire, label: labelFromWire(wire.label) }, readerBody };
+    const resolutionOf = (schemaId: number): Resolution | undefined => this.resolutions.get(resolutionKey(expected, schemaId)) ?? lookedUp.get(schemaId);
+    return {
+      writtenInReaderSchema: (schemaId) => {
+        const resolution = resolutionOf(schemaId);
+        return resolution !== undefined && resolution.ok && resolution.writerIsReader;
+      },
+      decode: (message) => decodeResolved(message, expected, resolutionOf),
+    };
   }
 
   private async schemaIdFor(topic: string, kind: EventKind): Promise<number> {
@@ -187,6 +183,33 @@ export class EventCodec {
 }
 
 const resolutionKey = (expected: EventKind, schemaId: number): string => `${expected}:${schemaId}`;
+
+function decodeResolved(message: Buffer, expected: EventKind, resolutionOf: (schemaId: number) => Resolution | undefined): DecodedEvent {
+  const schemaId = readSchemaId(message);
+  if (schemaId === null) {
+    return { ok: false, reason: 'not-wire-format', detail: 'the message does not start with the Confluent magic byte and a schema id', schemaId: null };
+  }
+  const resolution = resolutionOf(schemaId);
+  if (resolution === undefined) {
+    return { ok: false, reason: 'unknown-schema', detail: `schema id ${schemaId} is not in the registry`, schemaId };
+  }
+  if (!resolution.ok) return { ok: false, reason: resolution.reason, detail: resolution.detail, schemaId };
+  const body = message.subarray(WIRE_HEADER_BYTES);
+  const verdict = resolution.guardBody(body);
+  if (!verdict.ok) return { ok: false, reason: 'undecodable', detail: `${verdict.path}: ${verdict.detail}`, schemaId };
+  const reader = eventSchemas[expected];
+  let decoded: unknown;
+  try {
+    decoded = reader.readerType.fromBuffer(body, resolution.resolver);
+  } catch (error) {
+    return { ok: false, reason: 'malformed-avro', detail: `the Avro body does not match schema ${schemaId}: ${errorMessage(error)}`, schemaId };
+  }
+  const bytesSayAll = resolution.writerIsReader && verdict.textIsUtf8 && verdict.mapEntries === reader.countMapEntries(decoded);
+  const readerBody = bytesSayAll ? body : reader.readerType.toBuffer(decoded);
+  if (expected === 'prediction') return { ok: true, kind: 'prediction', schemaId, event: decoded as PredictionEvent, readerBody };
+  const wire = decoded as Omit<OutcomeEvent, 'label'> & { label: WireLabel };
+  return { ok: true, kind: 'outcome', schemaId, event: { ...wire, label: labelFromWire(wire.label) }, readerBody };
+}
 
 function errorMessage(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 200);

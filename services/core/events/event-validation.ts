@@ -49,17 +49,29 @@ function looksLikeRecordNumber(key: string): boolean {
   return RECORD_NUMBER.test(key.trim());
 }
 
-function checkIdentifier(name: string, value: string, limits: EventLimits): string | null {
+/**
+ * The checks of single fields, each giving the problem's detail or null. They are shared with
+ * readers that judge an event straight from its encoded bytes, so both apply the same rules.
+ */
+export function identifierProblem(name: string, value: string, limits: EventLimits): string | null {
   if (value.trim().length === 0) return `${name} is empty`;
   if (value.length > limits.maxIdentifierLength) return `${name} is longer than ${limits.maxIdentifierLength} characters`;
   return null;
 }
 
-function checkEventTime(name: string, epochMs: number, nowMs: number, limits: EventLimits): string | null {
+export function eventTimeProblem(name: string, epochMs: number, nowMs: number, limits: EventLimits): string | null {
   if (!Number.isFinite(epochMs)) return `${name} is not a finite timestamp`;
   if (epochMs < limits.earliestEventTimeMs) return `${name} is before ${new Date(limits.earliestEventTimeMs).toISOString()}`;
   if (epochMs > nowMs + limits.maxFutureSkewMs) return `${name} is more than ${Math.round(limits.maxFutureSkewMs / 1000)} s in the future`;
   return null;
+}
+
+export function modelIdProblem(modelId: string): string | null {
+  return MODEL_ID_PATTERN.test(modelId) ? null : 'model_id must be 1-64 characters of letters, digits, ".", "_" or "-"';
+}
+
+export function entityKeyProblem(entityKey: string): string | null {
+  return looksLikeRecordNumber(entityKey) ? 'entity_key is shaped like a medical record number or social security number; send a pseudonymous key' : null;
 }
 
 function checkFeature(name: string, value: FeatureValue, limits: EventLimits): string | null {
@@ -69,7 +81,7 @@ function checkFeature(name: string, value: FeatureValue, limits: EventLimits): s
   return null;
 }
 
-function isProbability(value: number): boolean {
+export function isProbability(value: number): boolean {
   return Number.isFinite(value) && value >= 0 && value <= 1;
 }
 
@@ -81,12 +93,14 @@ export function validatePrediction(event: PredictionEvent, nowMs: number, limits
     ['model_version', event.model_version],
     ['producer.service', event.producer.service],
   ] as const) {
-    const problem = checkIdentifier(name, value, limits);
+    const problem = identifierProblem(name, value, limits);
     if (problem) return invalid(problem);
   }
-  if (!MODEL_ID_PATTERN.test(event.model_id)) return invalid('model_id must be 1-64 characters of letters, digits, ".", "_" or "-"');
-  if (looksLikeRecordNumber(event.entity_key)) return invalid('entity_key is shaped like a medical record number or social security number; send a pseudonymous key');
-  const timeProblem = checkEventTime('occurred_at', event.occurred_at, nowMs, limits);
+  const modelProblem = modelIdProblem(event.model_id);
+  if (modelProblem) return invalid(modelProblem);
+  const keyProblem = entityKeyProblem(event.entity_key);
+  if (keyProblem) return invalid(keyProblem);
+  const timeProblem = eventTimeProblem('occurred_at', event.occurred_at, nowMs, limits);
   if (timeProblem) return invalid(timeProblem);
   if (!isProbability(event.score)) return invalid('score must be a finite probability in [0, 1]');
   if (event.predicted_label !== null && event.predicted_label !== 0 && event.predicted_label !== 1) return invalid('predicted_label must be 0, 1 or null');
@@ -115,11 +129,12 @@ export function validateOutcome(event: OutcomeEvent, nowMs: number, limits: Even
     ['prediction_id', event.prediction_id],
     ['source', event.source],
   ] as const) {
-    const problem = checkIdentifier(name, value, limits);
+    const problem = identifierProblem(name, value, limits);
     if (problem) return invalid(problem);
   }
-  if (!MODEL_ID_PATTERN.test(event.model_id)) return invalid('model_id must be 1-64 characters of letters, digits, ".", "_" or "-"');
-  const timeProblem = checkEventTime('observed_at', event.observed_at, nowMs, limits);
+  const modelProblem = modelIdProblem(event.model_id);
+  if (modelProblem) return invalid(modelProblem);
+  const timeProblem = eventTimeProblem('observed_at', event.observed_at, nowMs, limits);
   if (timeProblem) return invalid(timeProblem);
   const label = event.label;
   switch (label.kind) {
