@@ -10,12 +10,10 @@ import { readWindowCells } from '../adapters/clickhouse/window-cells.js';
 import { checkModelsFolder } from '../adapters/model-spec/models-folder.js';
 import type { LatestWindow, MonitorMetrics } from '../adapters/telemetry/monitor-metrics.js';
 import type { ResultRow } from '../core/metrics/result-row.js';
-import { windowReport } from '../core/metrics/rows/window-report.js';
 import { WindowSketch } from '../core/metrics/sketches/window-sketch.js';
-import { reportSettings, thresholdLookup, type ModelSpec } from '../core/model-spec/model-spec.js';
-import { labelRows, provisionalBelowCoverage } from '../core/monitoring/label-rows.js';
-import { volumeRows } from '../core/monitoring/volume-rows.js';
-import { poolRareGroups, specHash, tooSmallRow, windowStartOf, windowState } from '../core/monitoring/window-plan.js';
+import type { ModelSpec } from '../core/model-spec/model-spec.js';
+import { specHash, windowStartOf, windowState } from '../core/monitoring/window-plan.js';
+import { windowRows } from '../core/monitoring/window-rows.js';
 import { ownerOf, workUnit } from '../core/monitoring/work-assignment.js';
 import { formatDuration } from '../core/time/duration.js';
 import { BaselineFitter } from './baseline-fitter.js';
@@ -274,27 +272,13 @@ export class Monitor {
     const windowEnd = windowStart + sizeMs;
     const baseline = await this.baselines.baselineFor(spec, model.file, model.hash, windowStart, watermark);
     const cells = await readWindowCells(this.options.client, this.options.database, baseline.profile, { modelId: spec.modelId, start: windowStart, end: windowEnd }, { expectedPredictions });
-    const needed = spec.monitoring.minimumWindowSize;
-    const { predictions, outcomes, outcomesWithoutPrediction } = cells.accounting;
     const state = windowState(windowEnd, watermark, spec.monitoring.labelHorizonMs);
-    let rows: ResultRow[];
-    if (baseline.rowCount < needed) rows = [tooSmallRow({ side: 'baseline', predictions, needed, baselinePredictions: baseline.rowCount })];
-    else if (predictions < needed) rows = [tooSmallRow({ side: 'window', predictions, needed, baselinePredictions: baseline.rowCount })];
-    else {
-      const window = WindowSketch.fromJSON(baseline.profile, cells.sketch);
-      poolRareGroups(window, spec.monitoring.maximumGroupsPerSegment);
-      rows = [
-        ...provisionalBelowCoverage(windowReport({ window, ...reportSettings(spec) }).rows, { predictions, outcomes }, spec.monitoring.minimumLabelCoverage),
-        ...labelRows({ predictions, outcomes, delaySeconds: cells.labelDelaySeconds, outcomesWithoutPrediction }, state, thresholdLookup(spec)),
-        ...volumeRows({
-          segments: spec.segments,
-          baseline: baseline.segmentGroups,
-          window: cells.segmentGroups,
-          windowPredictions: predictions,
-          maximumGroups: spec.monitoring.maximumGroupsPerSegment,
-        }),
-      ];
-    }
+    const rows = windowRows({
+      spec,
+      state,
+      baseline,
+      window: { ...cells.accounting, delaySeconds: cells.labelDelaySeconds, segmentGroups: cells.segmentGroups, sketch: () => WindowSketch.fromJSON(baseline.profile, cells.sketch) },
+    });
     await this.results.record(
       {
         evaluationId: randomUUID(),

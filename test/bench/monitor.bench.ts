@@ -43,12 +43,10 @@ import { modelSpecFromText } from '../../services/adapters/dataset/model-spec-fi
 import { packageVersion, projectPath } from '../../services/adapters/project/project-files.js';
 import type { ResultRow } from '../../services/core/metrics/result-row.js';
 import { datasetReport } from '../../services/core/metrics/rows/dataset-report.js';
-import { windowReport } from '../../services/core/metrics/rows/window-report.js';
 import { WindowSketch, type SerializedWindowSketch } from '../../services/core/metrics/sketches/window-sketch.js';
-import { reportSettings, thresholdLookup, type ModelSpec } from '../../services/core/model-spec/model-spec.js';
-import { labelRows, provisionalBelowCoverage } from '../../services/core/monitoring/label-rows.js';
-import { volumeRows } from '../../services/core/monitoring/volume-rows.js';
-import { poolRareGroups, specHash, tooSmallRow, windowState } from '../../services/core/monitoring/window-plan.js';
+import { reportSettings, type ModelSpec } from '../../services/core/model-spec/model-spec.js';
+import { specHash, windowState } from '../../services/core/monitoring/window-plan.js';
+import { windowRows } from '../../services/core/monitoring/window-rows.js';
 import { formatDuration } from '../../services/core/time/duration.js';
 import { BaselineFitter } from '../../services/monitor/baseline-fitter.js';
 
@@ -488,29 +486,15 @@ async function evaluateStep(dataDirectory: string, size: number, repeats: number
     const cells = await readWindowCells(timed, DATABASE, fitted.profile, { modelId: spec.modelId, start: WINDOW_START, end: WINDOW_END }, { expectedPredictions: size });
     const cellsEnded = performance.now();
     const queryTimings = log.timings;
-    const needed = spec.monitoring.minimumWindowSize;
-    const { predictions, outcomes, outcomesWithoutPrediction } = cells.accounting;
+    const { predictions, outcomes } = cells.accounting;
     const state = windowState(WINDOW_END, watermark, spec.monitoring.labelHorizonMs);
-    let rows: ResultRow[];
     let fromJsonEnded = cellsEnded;
-    if (fitted.rowCount < needed) rows = [tooSmallRow({ side: 'baseline', predictions, needed, baselinePredictions: fitted.rowCount })];
-    else if (predictions < needed) rows = [tooSmallRow({ side: 'window', predictions, needed, baselinePredictions: fitted.rowCount })];
-    else {
+    const sketch = (): WindowSketch => {
       const window = WindowSketch.fromJSON(fitted.profile, cells.sketch);
-      poolRareGroups(window, spec.monitoring.maximumGroupsPerSegment);
       fromJsonEnded = performance.now();
-      rows = [
-        ...provisionalBelowCoverage(windowReport({ window, ...reportSettings(spec) }).rows, { predictions, outcomes }, spec.monitoring.minimumLabelCoverage),
-        ...labelRows({ predictions, outcomes, delaySeconds: cells.labelDelaySeconds, outcomesWithoutPrediction }, state, thresholdLookup(spec)),
-        ...volumeRows({
-          segments: spec.segments,
-          baseline: fitted.segmentGroups,
-          window: cells.segmentGroups,
-          windowPredictions: predictions,
-          maximumGroups: spec.monitoring.maximumGroupsPerSegment,
-        }),
-      ];
-    }
+      return window;
+    };
+    const rows = windowRows({ spec, state, baseline: fitted, window: { ...cells.accounting, delaySeconds: cells.labelDelaySeconds, segmentGroups: cells.segmentGroups, sketch } });
     const ended = performance.now();
     const run: EvaluationRun = {
       seconds: (ended - started) / 1000,
