@@ -388,6 +388,7 @@ export const RUNBOOKS: Readonly<Record<string, Runbook>> = {
     ],
     causes: [
       'A code list changed upstream (new payer codes, a new ethnicity standard), so the group is now spelled differently.',
+      'A site of the model stopped sending: its groups shrink with it. VigilSiteSilent holds this alert back while it fires; if this one is sent once the site sends again, the group lives mostly at that site and has not recovered yet.',
       'The segment stopped being filled in by the producer (it then appears as missing).',
       'A real change: a payer contract ended, a ward for an age group closed.',
     ],

@@ -589,6 +589,23 @@ describe('the real Alertmanager with this configuration', () => {
     await expectActive(siteSilent);
   });
 
+  it("holds back the volume alerts of the other groups of a silent site's model, not those of other models", async () => {
+    const siteSilent = modelAlert('VigilSiteSilent', 'critical', { model: 'sepsis-risk', window: '1h', kind: 'volume', metric: 'predictions', segment: 'site', group: 'north' });
+    const groupVolume = (model: string, window: string, segment: string, group: string): Labels =>
+      modelAlert('VigilGroupVolumeLow', 'warning', { model, window, kind: 'volume', metric: 'predictions', segment, group });
+    await fire(groupVolume('sepsis-risk', '1h', 'ward', 'north-icu'), groupVolume('sepsis-risk', '1d', 'payer', 'county'), groupVolume('readmission-risk', '1h', 'ward', 'north-icu'));
+    for (const alert of [groupVolume('sepsis-risk', '1h', 'ward', 'north-icu'), groupVolume('sepsis-risk', '1d', 'payer', 'county')]) await expectActive(alert);
+
+    await fire(siteSilent);
+    await expectInhibited(groupVolume('sepsis-risk', '1h', 'ward', 'north-icu'), siteSilent);
+    await expectInhibited(groupVolume('sepsis-risk', '1d', 'payer', 'county'), siteSilent);
+    await expectActive(groupVolume('readmission-risk', '1h', 'ward', 'north-icu'));
+    await expectActive(siteSilent);
+
+    await resolve(siteSilent);
+    await expectActive(groupVolume('sepsis-risk', '1h', 'ward', 'north-icu'));
+  });
+
   it('lets a critical alert hold back its warning twin of the same row only', async () => {
     await fire(
       driftRow('sepsis-risk', 'critical', 'age'),
