@@ -30,7 +30,8 @@ const ROWS_PER_BLOCK = 4_096;
 
 /**
  * Writes an object container file of `rows` in the extended `schema`: `trailing(row)` gives the
- * values of the trailing fields in their declared order.
+ * values of the trailing fields in their declared order. `body(row)` is asked twice per row, once
+ * to size the file.
  */
 export function avroObjectFile<Row>(
   schemaJson: string,
@@ -40,7 +41,10 @@ export function avroObjectFile<Row>(
   trailing: (row: Row) => readonly TrailingValue[],
 ): Buffer {
   const sync = randomBytes(SYNC_BYTES);
-  const writer = new ByteWriter(1024 + schemaJson.length);
+  // Sized once from the bodies, so that a file of thousands of rows is written without growing.
+  let bodyBytes = 0;
+  for (const row of rows) bodyBytes += body(row).length;
+  const writer = new ByteWriter(1024 + 3 * schemaJson.length + bodyBytes + rows.length * 64);
   writer.bytes(MAGIC);
   // File metadata: a map of two entries, then the end of the map.
   writer.long(2);
@@ -50,61 +54,78 @@ export function avroObjectFile<Row>(
   writer.string('null');
   writer.long(0);
   writer.bytes(sync);
-  const block = new ByteWriter(64 * 1024);
   for (let start = 0; start < rows.length; start += ROWS_PER_BLOCK) {
     const end = Math.min(rows.length, start + ROWS_PER_BLOCK);
-    block.reset();
+    // A block is its row count and byte size, then its rows: written after room for the two,
+    // which are filled in once the size is known.
+    const header = writer.reserve(BLOCK_HEADER_ROOM);
     for (let index = start; index < end; index++) {
       const row = rows[index] as Row;
-      block.bytes(body(row));
+      writer.bytes(body(row));
       const values = trailing(row);
-      trailingFields.forEach((field, fieldIndex) => block.value(field, values[fieldIndex] as TrailingValue));
+      for (let field = 0; field < trailingFields.length; field++) writer.value(trailingFields[field] as TrailingField, values[field] as TrailingValue);
     }
-    writer.long(end - start);
-    writer.long(block.length);
-    writer.bytes(block.view());
+    writer.fillBlockHeader(header, end - start);
     writer.bytes(sync);
   }
-  return writer.copy();
+  return writer.view();
 }
+
+/** Room for a block's row count and byte size, two varints of at most 10 bytes each. */
+const BLOCK_HEADER_ROOM = 20;
 
 /** A growing buffer with Avro's binary encodings of the few types the files need. */
 class ByteWriter {
   private buffer: Buffer;
   private position = 0;
+  /** The last text written and its encoding: the rows of a file mostly repeat one topic. */
+  private lastText: string | null = null;
+  private lastEncoded: Buffer = Buffer.alloc(0);
 
   constructor(initialBytes: number) {
     this.buffer = Buffer.allocUnsafe(initialBytes);
   }
 
-  reset(): void {
-    this.position = 0;
-  }
-
-  get length(): number {
-    return this.position;
-  }
-
-  /** The bytes written so far, valid until the next write or reset. */
+  /** The bytes written so far, valid until the next write. */
   view(): Buffer {
     return this.buffer.subarray(0, this.position);
   }
 
-  copy(): Buffer {
-    return Buffer.from(this.view());
-  }
-
-  bytes(bytes: Buffer): void {
+  bytes(bytes: Uint8Array): void {
     this.ensure(bytes.length);
-    bytes.copy(this.buffer, this.position);
+    this.buffer.set(bytes, this.position);
     this.position += bytes.length;
   }
 
-  string(text: string): void {
-    const length = Buffer.byteLength(text, 'utf8');
-    this.long(length);
+  /** Skips `length` bytes, to be filled in later; returns where they start. */
+  reserve(length: number): number {
     this.ensure(length);
-    this.position += this.buffer.write(text, this.position, 'utf8');
+    const at = this.position;
+    this.position += length;
+    return at;
+  }
+
+  /**
+   * Writes a block's row count and byte size into the room reserved at `at` (BLOCK_HEADER_ROOM
+   * bytes before the block's rows, which end here) and moves the rows down to follow them.
+   */
+  fillBlockHeader(at: number, rowCount: number): void {
+    const rowsStart = at + BLOCK_HEADER_ROOM;
+    const rowsEnd = this.position;
+    this.position = at;
+    this.long(rowCount);
+    this.long(rowsEnd - rowsStart);
+    this.buffer.copyWithin(this.position, rowsStart, rowsEnd);
+    this.position += rowsEnd - rowsStart;
+  }
+
+  string(text: string): void {
+    if (text !== this.lastText) {
+      this.lastText = text;
+      this.lastEncoded = Buffer.from(text, 'utf8');
+    }
+    this.long(this.lastEncoded.length);
+    this.bytes(this.lastEncoded);
   }
 
   value(field: TrailingField, value: TrailingValue): void {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -183,7 +183,10 @@ export class EventStore {
     try {
       await client.command({ query: `${into} FROM file(${sqlString(path)}, 'Avro', ${sqlString(read.structure)})${read.settings}` });
     } finally {
-      await rm(path, { force: true });
+      // unlink, not rm: fs.promises.rm checks the path with a synchronous lstat, on this thread.
+      await unlink(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
     }
   }
 
