@@ -1,8 +1,8 @@
 import type { Dataset } from '../../services/adapters/dataset/dataset-file.js';
-import { readModelDataset } from '../../services/adapters/dataset/model-dataset.js';
+import { datasetColumns, readModelDataset } from '../../services/adapters/dataset/model-dataset.js';
 import { loadModelSpecFile } from '../../services/adapters/dataset/model-spec-file.js';
-import { WindowSketch, type ReferenceProfile } from '../../services/core/metrics/sketches/window-sketch.js';
-import type { ModelSpec } from '../../services/core/model-spec/model-spec.js';
+import { fitReferenceProfile, WindowSketch, type ReferenceProfile } from '../../services/core/metrics/sketches/window-sketch.js';
+import { reportSettings, type ModelSpec } from '../../services/core/model-spec/model-spec.js';
 
 // The dataset test/oracles/report_oracle.py generated for `vigil report`: data the project did not make.
 
@@ -17,6 +17,15 @@ export interface ReportFixture {
 export async function loadReportFixture(): Promise<ReportFixture> {
   const spec = await loadModelSpecFile(reportFixturePath('sepsis-risk.model.yaml'));
   return { spec, reference: await readModelDataset(reportFixturePath('reference.csv'), spec), current: await readModelDataset(reportFixturePath('current.csv'), spec) };
+}
+
+/** The fixture with the sketches' profile fitted on its reference, as the monitor fits a baseline. */
+export type ProfiledReportFixture = ReportFixture & { profile: ReferenceProfile };
+
+export async function loadProfiledReportFixture(): Promise<ProfiledReportFixture> {
+  const fixture = await loadReportFixture();
+  const settings = reportSettings(fixture.spec);
+  return { ...fixture, profile: fitReferenceProfile(settings, datasetColumns(fixture.reference), settings) };
 }
 
 /** Rows from..to of the dataset as one window on the profile: predictions and (when `withOutcomes`) their outcomes. */

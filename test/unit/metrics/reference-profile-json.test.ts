@@ -14,16 +14,14 @@ import {
 } from '../../../services/core/metrics/sketches/reference-profile-json.js';
 import { fitReferenceProfile, WindowSketch, type ReferenceProfile, type WindowShape } from '../../../services/core/metrics/sketches/window-sketch.js';
 import { reportSettings, type ModelSpec } from '../../../services/core/model-spec/model-spec.js';
-import { datasetWindow, loadReportFixture } from '../../support/report-fixture.js';
+import { datasetWindow, loadProfiledReportFixture } from '../../support/report-fixture.js';
 
 let spec: ModelSpec;
 let current: Dataset;
 let profile: ReferenceProfile;
 
 beforeAll(async () => {
-  let reference: Dataset;
-  ({ spec, reference, current } = await loadReportFixture());
-  profile = fitReferenceProfile(reportSettings(spec), datasetColumns(reference), reportSettings(spec));
+  ({ spec, current, profile } = await loadProfiledReportFixture());
 });
 
 /** The bit patterns of doubles: equal exactly when every value, −0 included, came back unchanged. */

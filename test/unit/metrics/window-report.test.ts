@@ -4,9 +4,9 @@ import type { Dataset } from '../../../services/adapters/dataset/dataset-file.js
 import { datasetReport } from '../../../services/core/metrics/rows/dataset-report.js';
 import { windowReport } from '../../../services/core/metrics/rows/window-report.js';
 import type { ResultRow } from '../../../services/core/metrics/result-row.js';
-import { fitReferenceProfile, WindowSketch, type ReferenceProfile } from '../../../services/core/metrics/sketches/window-sketch.js';
+import { WindowSketch, type ReferenceProfile } from '../../../services/core/metrics/sketches/window-sketch.js';
 import { reportSettings, type ModelSpec } from '../../../services/core/model-spec/model-spec.js';
-import { datasetWindow, loadReportFixture } from '../../support/report-fixture.js';
+import { datasetWindow, loadProfiledReportFixture } from '../../support/report-fixture.js';
 
 // The sketches are held to the exact report on data the project did not make (test/support/report-fixture.ts).
 
@@ -16,8 +16,7 @@ let current: Dataset;
 let profile: ReferenceProfile;
 
 beforeAll(async () => {
-  ({ spec, reference, current } = await loadReportFixture());
-  profile = fitReferenceProfile(reportSettings(spec), datasetColumns(reference), reportSettings(spec));
+  ({ spec, reference, current, profile } = await loadProfiledReportFixture());
 });
 
 /** Rows from..to of the current dataset, predictions and (when `withOutcomes`) their outcomes. */

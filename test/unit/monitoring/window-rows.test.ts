@@ -1,34 +1,30 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../../../services/adapters/dataset/dataset-file.js';
-import { datasetColumns } from '../../../services/adapters/dataset/model-dataset.js';
-import { fitReferenceProfile, type ReferenceProfile, type WindowSketch } from '../../../services/core/metrics/sketches/window-sketch.js';
-import { reportSettings, type ModelSpec } from '../../../services/core/model-spec/model-spec.js';
+import type { WindowSketch } from '../../../services/core/metrics/sketches/window-sketch.js';
+import type { ModelSpec } from '../../../services/core/model-spec/model-spec.js';
 import { countSegmentGroups } from '../../../services/core/monitoring/volume-rows.js';
 import { windowRows, type WindowRowsInput } from '../../../services/core/monitoring/window-rows.js';
-import { datasetWindow, loadReportFixture } from '../../support/report-fixture.js';
+import { datasetWindow, loadProfiledReportFixture, type ProfiledReportFixture } from '../../support/report-fixture.js';
 
-let spec: ModelSpec;
-let reference: Dataset;
-let current: Dataset;
-let profile: ReferenceProfile;
+/** The report fixture, its profile fitted on its reference. */
+let fixture: ProfiledReportFixture;
 
 beforeAll(async () => {
-  ({ spec, reference, current } = await loadReportFixture());
-  profile = fitReferenceProfile(reportSettings(spec), datasetColumns(reference), reportSettings(spec));
+  fixture = await loadProfiledReportFixture();
 });
 
-const withMinimum = (minimumWindowSize: number): ModelSpec => ({ ...spec, monitoring: { ...spec.monitoring, minimumWindowSize } });
+const withMinimum = (minimumWindowSize: number): ModelSpec => ({ ...fixture.spec, monitoring: { ...fixture.spec.monitoring, minimumWindowSize } });
 
-/** Rows of `current` as a window, its outcomes all in, leaving out the predictions of `silentSite`. */
+/** Rows of `fixture.current` as a window, its outcomes all in, leaving out the predictions of `silentSite`. */
 function windowOf(rows: number, silentSite?: string): { input: WindowRowsInput['window']; sketchesBuilt: () => number } {
-  const sites = current.categorical.get('site')!;
+  const sites = fixture.current.categorical.get('site')!;
   const kept = Array.from({ length: rows }, (_, row) => row).filter((row) => sites[row] !== silentSite);
   const subset = (values: ArrayLike<string | null>): (string | null)[] => kept.map((row) => values[row] ?? null);
   let built = 0;
   const sketch = (): WindowSketch => {
     built += 1;
     // Rows are contiguous only without a silent site; the sketch is then the window's.
-    return datasetWindow(profile, spec, current, 0, rows);
+    return datasetWindow(fixture.profile, fixture.spec, fixture.current, 0, rows);
   };
   return {
     input: {
@@ -36,7 +32,7 @@ function windowOf(rows: number, silentSite?: string): { input: WindowRowsInput['
       outcomes: kept.length,
       outcomesWithoutPrediction: 0,
       delaySeconds: { median: 3_600, ninetiethPercentile: 7_200 },
-      segmentGroups: countSegmentGroups(spec.segments, (segment) => subset(current.categorical.get(segment)!)),
+      segmentGroups: countSegmentGroups(fixture.spec.segments, (segment) => subset(fixture.current.categorical.get(segment)!)),
       sketch,
     },
     sketchesBuilt: () => built,
@@ -45,20 +41,20 @@ function windowOf(rows: number, silentSite?: string): { input: WindowRowsInput['
 
 const baselineOf = (dataset: Dataset, rows = dataset.scores.length) => ({
   rowCount: rows,
-  segmentGroups: countSegmentGroups(spec.segments, (segment) => Array.from(dataset.categorical.get(segment)!).slice(0, rows)),
+  segmentGroups: countSegmentGroups(fixture.spec.segments, (segment) => Array.from(dataset.categorical.get(segment)!).slice(0, rows)),
 });
 
 describe('the rows of one window', () => {
   it('keeps the volume rows of a window below min_window_size, so that a silent site shrinking it still alerts', () => {
-    const sites = Array.from(current.categorical.get('site')!);
+    const sites = Array.from(fixture.current.categorical.get('site')!);
     const silentSite = [...new Set(sites)].sort()[0]!;
     const { input, sketchesBuilt } = windowOf(400, silentSite);
     const minimum = input.predictions + 1;
-    const rows = windowRows({ spec: withMinimum(minimum), state: 'provisional', baseline: baselineOf(reference), window: input });
+    const rows = windowRows({ spec: withMinimum(minimum), state: 'provisional', baseline: baselineOf(fixture.reference), window: input });
     expect(rows[0]).toMatchObject({ kind: 'quality', metric: 'sample_size', status: 'undefined', n_current: input.predictions, reason: `window has ${input.predictions} predictions; at least ${minimum} needed` });
     expect(rows.slice(1).every((row) => row.kind === 'volume')).toBe(true);
     expect(rows.slice(1).map((row) => `${row.segment}=${row.group}`).sort()).toEqual(
-      [...spec.segments.flatMap((segment) => [...new Set(Array.from(reference.categorical.get(segment)!).map((value) => `${segment}=${value ?? '(missing)'}`))])].sort(),
+      [...fixture.spec.segments.flatMap((segment) => [...new Set(Array.from(fixture.reference.categorical.get(segment)!).map((value) => `${segment}=${value ?? '(missing)'}`))])].sort(),
     );
     expect(rows.find((row) => row.segment === 'site' && row.group === silentSite)).toMatchObject({ value: 0, status: 'alert' });
     expect(rows.filter((row) => row.status === 'alert').map((row) => row.group)).toEqual([silentSite]);
@@ -67,14 +63,14 @@ describe('the rows of one window', () => {
 
   it('has only the sample_size row when the baseline is below min_window_size: no share to expect a count from', () => {
     const { input, sketchesBuilt } = windowOf(400);
-    const rows = windowRows({ spec: withMinimum(100), state: 'final', baseline: baselineOf(reference, 99), window: input });
+    const rows = windowRows({ spec: withMinimum(100), state: 'final', baseline: baselineOf(fixture.reference, 99), window: input });
     expect(rows).toEqual([expect.objectContaining({ metric: 'sample_size', status: 'undefined', reason: 'baseline has 99 predictions; at least 100 needed' })]);
     expect(sketchesBuilt()).toBe(0);
   });
 
   it('reports every metric, the labels and the volume of a window at min_window_size, its sketch built once', () => {
     const { input, sketchesBuilt } = windowOf(400);
-    const rows = windowRows({ spec: withMinimum(400), state: 'final', baseline: baselineOf(reference), window: input });
+    const rows = windowRows({ spec: withMinimum(400), state: 'final', baseline: baselineOf(fixture.reference), window: input });
     const kinds = new Set(rows.map((row) => row.kind));
     for (const kind of ['drift', 'performance', 'calibration', 'fairness', 'labels', 'volume'] as const) expect(kinds, kind).toContain(kind);
     expect(rows.some((row) => row.metric === 'sample_size')).toBe(false);
