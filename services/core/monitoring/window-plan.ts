@@ -44,7 +44,8 @@ export type WindowTooSmall = { side: 'window' | 'baseline'; predictions: number;
  * The one row of a window whose metrics are undefined because it, or its baseline, holds fewer
  * predictions than the spec's min_window_size: a single row rather than every metric marked
  * undefined, because without enough predictions no metric row is meaningful, and one row keeps the
- * stored results and the Prometheus series of such a window small. `threshold` is the number needed.
+ * stored results and the Prometheus series of such a window small (a short window keeps only its
+ * volume rows beside it: see windowRows). `threshold` is the number needed.
  */
 export function tooSmallRow({ side, predictions, needed, baselinePredictions }: WindowTooSmall): ResultRow {
   const counted = side === 'window' ? predictions : baselinePredictions;
