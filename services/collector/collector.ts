@@ -6,7 +6,7 @@ import { classifyStorageError, describeStorageError } from '../adapters/clickhou
 import type { EventCodec } from '../adapters/schema-registry/event-codec.js';
 import { SchemaSourceUnavailableError } from '../adapters/schema-registry/schema-source.js';
 import { DependencyHealth } from '../adapters/telemetry/dependency-health.js';
-import type { PipelineMetrics } from '../adapters/telemetry/pipeline-metrics.js';
+import type { CollectorMetrics } from '../adapters/telemetry/pipeline-metrics.js';
 import { BatchAbandonedError, type BatchControl, type BatchResult, type ConsumedRecord, type OutgoingRecord, type PartitionAssignment, type RecordBatch } from '../adapters/transport/record-transport.js';
 import type { TopicNames } from '../config/vigil-config.js';
 import { deadLetterFor, type RejectionReason } from './dead-letter.js';
@@ -17,7 +17,7 @@ import type { EventVerdict } from './event-verdicts.js';
 export interface CollectorOptions {
   codec: EventCodec;
   sink: EventSink;
-  metrics: PipelineMetrics;
+  metrics: CollectorMetrics;
   logger: Logger;
   topics: TopicNames;
   limits: EventLimits;

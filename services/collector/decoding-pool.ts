@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { projectPath } from '../adapters/project/project-files.js';
+import { compiledWorker } from '../adapters/project/project-files.js';
 import { type ForwardedLookup, WriterSchemaCatalog } from '../adapters/schema-registry/forwarded-schemas.js';
 import type { SchemaSource } from '../adapters/schema-registry/schema-source.js';
 import { WIRE_HEADER_BYTES, readSchemaId } from '../adapters/schema-registry/wire-format.js';
@@ -42,16 +42,6 @@ export function defaultDecodingThreads(): number {
  */
 const DECODING_YOUNG_GENERATION_MB = 192;
 
-/**
- * The compiled worker. Run from sources (under a TypeScript-aware test runner) this module still
- * starts the compiled worker of dist/, which `npm test` builds first: worker threads load plain
- * JavaScript only.
- */
-function workerFile(): URL {
-  const own = new URL(import.meta.url);
-  if (own.pathname.endsWith('.js')) return new URL('./decoding-worker.js', own);
-  return new URL(`file://${projectPath('dist', 'services', 'collector', 'decoding-worker.js')}`);
-}
 
 interface Pending {
   values: readonly Buffer[];
@@ -133,7 +123,7 @@ export class DecodingPool {
   }
 
   private start(slot: number): DecodingThread {
-    const thread: DecodingThread = { worker: new Worker(workerFile(), { resourceLimits: { maxYoungGenerationSizeMb: DECODING_YOUNG_GENERATION_MB } }), pending: new Map() };
+    const thread: DecodingThread = { worker: new Worker(compiledWorker(import.meta.url, 'decoding-worker'), { resourceLimits: { maxYoungGenerationSizeMb: DECODING_YOUNG_GENERATION_MB } }), pending: new Map() };
     // The pool's threads never keep a process alive on their own.
     thread.worker.unref();
     const fail = (error: Error): void => {

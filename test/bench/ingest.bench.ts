@@ -27,7 +27,7 @@ import { EventCodec } from '../../services/adapters/schema-registry/event-codec.
 import { PipelineMetrics } from '../../services/adapters/telemetry/pipeline-metrics.js';
 import { defaultEventLimits } from '../../services/core/events/event-validation.js';
 import type { PredictionEvent } from '../../services/core/events/event-types.js';
-import { Collector } from '../../services/collector/collector.js';
+import { CollectorThread, type CollectorThreadReport } from '../../services/collector/collector-thread.js';
 import { TransportEventPublisher } from '../../services/publisher/transport-event-publisher.js';
 import type { KafkaEnginePeerResult } from './kafka-engine-peer.js';
 
@@ -148,69 +148,77 @@ async function rawConsumeSeconds(repeat: number): Promise<number> {
 interface VigilRun {
   seconds: number;
   peakRssBytes: number;
-  /** CPU time of the whole process (consuming thread, decoding worker, chDB's threads) per wall second, first batch to last commit. */
+  /** CPU time of the whole process (every thread, chDB's included) per wall second, first batch to last commit. */
   busyCores: number;
+  /** How long the collector thread's own event loop was held (kafkajs decoding fetch responses). */
+  collectorLoop: CollectorThreadReport['loopDelay'];
 }
 
 /** Ingests the topic's first `expected` events in a database of its own; times it and samples the process's RSS meanwhile. */
-async function vigilIngest(transport: KafkaTransport, codec: EventCodec, client: ClickHouseClient, repeat: number, expected = eventCount): Promise<VigilRun> {
+async function vigilIngest(client: ClickHouseClient, repeat: number, expected = eventCount): Promise<VigilRun> {
   let peakRssBytes = process.memoryUsage.rss();
   const rssSampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss())), 25);
   try {
-    const timed = await vigilIngestSeconds(transport, codec, client, repeat, expected);
-    return { seconds: timed.seconds, peakRssBytes, busyCores: timed.cpuMicroseconds / 1e6 / timed.seconds };
+    const timed = await vigilIngestSeconds(client, repeat, expected);
+    return { seconds: timed.seconds, peakRssBytes, busyCores: timed.cpuMicroseconds / 1e6 / timed.seconds, collectorLoop: timed.collectorLoop };
   } finally {
     clearInterval(rssSampler);
   }
 }
 
 async function vigilIngestSeconds(
-  transport: KafkaTransport,
-  codec: EventCodec,
   client: ClickHouseClient,
   repeat: number,
   expected: number,
-): Promise<{ seconds: number; cpuMicroseconds: number }> {
+): Promise<{ seconds: number; cpuMicroseconds: number; collectorLoop: CollectorThreadReport['loopDelay'] }> {
   const database = `vigil_bench_${repeat}`;
   await applyMigrations(client, database);
-  // As the runtime makes it: two more chDB sessions for inserts.
+  // As the runtime makes it: two more chDB sessions for inserts, the collector on a thread of its own.
   const store = new EventStore(client, { kind: 'embedded', dataDirectory, database }, insertSessions);
-  const metrics = new PipelineMetrics();
-  const collector = new Collector({ codec, sink: store, metrics, logger, topics, limits: defaultEventLimits, maxEventBytes: 256 * 1024 });
-  const consumer = transport.createConsumer(`bench-vigil-${runId}-${repeat}`);
   let handled = 0;
   let first = 0;
   let last = 0;
   let cpuAtFirst: NodeJS.CpuUsage = { user: 0, system: 0 };
   let cpuAtLast: NodeJS.CpuUsage = { user: 0, system: 0 };
-  await new Promise<void>((resolve, reject) => {
-    consumer
-      .start([topics.predictions], async (batch, control) => {
-        if (first === 0) {
-          first = performance.now();
-          cpuAtFirst = process.cpuUsage();
+  let done: () => void = () => {};
+  const allCommitted = new Promise<void>((resolve) => (done = resolve));
+  const thread = await CollectorThread.start(
+    {
+      kafka: { brokers, clientId: 'bench', instanceId: `${runId}-${repeat}` },
+      schemaRegistryUrl: registryUrl,
+      consumerGroup: `bench-vigil-${runId}-${repeat}`,
+      topics,
+      limits: defaultEventLimits,
+      maxEventBytes: 256 * 1024,
+      logLevel: 'warn',
+      reportBatches: true,
+    },
+    {
+      store,
+      metrics: new PipelineMetrics(),
+      logger,
+      onBatch: (phase, _topic, records) => {
+        if (phase === 'started') {
+          if (first === 0) {
+            first = performance.now();
+            cpuAtFirst = process.cpuUsage();
+          }
+          return;
         }
-        const result = await collector.handleBatch(batch, control);
-        return {
-          outputs: result.outputs,
-          onCommitted: () => {
-            result.onCommitted?.();
-            handled += batch.records.length;
-            last = performance.now();
-            cpuAtLast = process.cpuUsage();
-            if (handled >= expected) setImmediate(resolve);
-          },
-        };
-      })
-      .catch(reject);
-  });
-  await consumer.stop();
-  await collector.close();
+        handled += records;
+        last = performance.now();
+        cpuAtLast = process.cpuUsage();
+        if (handled >= expected) done();
+      },
+    },
+  );
+  await allCommitted;
+  const report = await thread.stop();
   const stored = await store.count('predictions');
   // Dropped before the next measurement, so that its background merges do not compete with it.
   await client.command({ query: `DROP DATABASE ${database} SYNC` });
   if (stored !== expected) throw new Error(`stored ${stored} rows, expected ${expected}`);
-  return { seconds: (last - first) / 1000, cpuMicroseconds: cpuAtLast.user + cpuAtLast.system - (cpuAtFirst.user + cpuAtFirst.system) };
+  return { seconds: (last - first) / 1000, cpuMicroseconds: cpuAtLast.user + cpuAtLast.system - (cpuAtFirst.user + cpuAtFirst.system), collectorLoop: report.loopDelay };
 }
 
 /** Vigil's collector should ingest at least this multiple of the Kafka engine's rate. */
@@ -258,6 +266,8 @@ function median(numbers: readonly number[]): number {
 const transport = new KafkaTransport({ brokers, clientId: 'bench', instanceId: runId, logger });
 await transport.ensureTopics([
   { name: topics.predictions, partitions },
+  // The collector consumes both event topics, as it does in production; only predictions are published.
+  { name: topics.outcomes, partitions: 1 },
   { name: topics.deadLetters, partitions },
 ]);
 const codec = new EventCodec(new ConfluentSchemaSource(registryUrl));
@@ -273,6 +283,7 @@ const rawRates: number[] = [];
 const vigilRates: number[] = [];
 const engineRuns: KafkaEnginePeerResult[] = [];
 const loopDelays: { worstMs: number; p99Ms: number }[] = [];
+const collectorLoopDelays: { worstMs: number; p99Ms: number }[] = [];
 const vigilPeakRss: number[] = [];
 const vigilBusyCores: number[] = [];
 let backlogRun: VigilRun | null = null;
@@ -283,10 +294,11 @@ try {
     // How long the event loop was held while Vigil ingested: /metrics, heartbeats and the monitor wait that long.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
-    const vigilRun = await vigilIngest(transport, codec, storageClient, repeat);
+    const vigilRun = await vigilIngest(storageClient, repeat);
     vigilRates.push(eventCount / vigilRun.seconds);
     vigilPeakRss.push(vigilRun.peakRssBytes);
     vigilBusyCores.push(vigilRun.busyCores);
+    collectorLoopDelays.push(vigilRun.collectorLoop);
     loopDelay.disable();
     loopDelays.push({ worstMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 });
     // A failed peer run is reported beside the figures, which are printed whatever happens to it.
@@ -298,7 +310,7 @@ try {
   }
   if (backlogFactor > 1) {
     await publish(transport, codec, eventCount, eventCount * backlogFactor);
-    backlogRun = await vigilIngest(transport, codec, storageClient, repeats + 1, eventCount * backlogFactor);
+    backlogRun = await vigilIngest(storageClient, repeats + 1, eventCount * backlogFactor);
   }
 } finally {
   clearInterval(heapSampler);
@@ -333,8 +345,9 @@ process.stdout.write(
     `    ... after its first block was stored:          ${engineSteadyRates.length > 0 ? `${format(median(engineSteadyRates))} events/s` : 'n/a'}  (steady rate: without group join, schema fetch and first block)`,
     `  Vigil / Kafka engine:                            ${Number.isFinite(engineRate) ? `${(vigilRate / engineRate).toFixed(2)}x` : 'n/a'}`,
     ...engineProblems.map((problem) => `  Kafka engine: ${problem}`),
-    `  CPU while Vigil ingests: ${median(vigilBusyCores).toFixed(2)} of ${availableParallelism()} cores busy (the whole process: consuming thread, decoding worker, chDB)${vigilBusyCores.length > 1 ? `  [${vigilBusyCores.map((cores) => cores.toFixed(2)).join(', ')}]` : ''}`,
-    `  event loop while Vigil ingests: worst delay ${Math.max(...loopDelays.map((delay) => delay.worstMs)).toFixed(0)} ms, p99 ${median(loopDelays.map((delay) => delay.p99Ms)).toFixed(0)} ms (median of the runs)`,
+    `  CPU while Vigil ingests: ${median(vigilBusyCores).toFixed(2)} of ${availableParallelism()} cores busy (the whole process: main, collector and decoding threads, chDB)${vigilBusyCores.length > 1 ? `  [${vigilBusyCores.map((cores) => cores.toFixed(2)).join(', ')}]` : ''}`,
+    `  event loop while Vigil ingests (the thread of /metrics, the monitor and the inserts): worst delay ${Math.max(...loopDelays.map((delay) => delay.worstMs)).toFixed(0)} ms, p99 ${median(loopDelays.map((delay) => delay.p99Ms)).toFixed(0)} ms (median of the runs)`,
+    `    the collector thread's own (kafkajs, decoding, heartbeats): worst delay ${Math.max(...collectorLoopDelays.map((delay) => delay.worstMs)).toFixed(0)} ms, p99 ${median(collectorLoopDelays.map((delay) => delay.p99Ms)).toFixed(0)} ms`,
     `  peak memory: RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, heap ${(peakHeapBytes / 1024 / 1024).toFixed(0)} MiB (raw + Vigil); Kafka engine process RSS ${engineRuns.length > 0 ? `${Math.max(...engineRuns.map((run) => run.peakRssMiB))} MiB` : 'n/a'}`,
     `  peak RSS while Vigil ingests a backlog of ${eventCount.toLocaleString('en-US')}: ${mebibytes(Math.max(...vigilPeakRss))} MiB` +
       (backlogRun === null
@@ -356,9 +369,9 @@ await transport.close();
 const admin = new Kafka({ clientId: 'bench-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
 try {
   await admin.connect();
-  await admin.deleteTopics({ topics: [topics.predictions, topics.deadLetters] });
+  await admin.deleteTopics({ topics: [topics.predictions, topics.outcomes, topics.deadLetters] });
 } catch (error) {
-  process.stderr.write(`bench:ingest: could not delete the topics ${topics.predictions} and ${topics.deadLetters}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`bench:ingest: could not delete the topics ${topics.predictions}, ${topics.outcomes} and ${topics.deadLetters}: ${error instanceof Error ? error.message : String(error)}\n`);
 } finally {
   await admin.disconnect();
 }

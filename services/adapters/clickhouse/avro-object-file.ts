@@ -31,7 +31,8 @@ const ROWS_PER_BLOCK = 4_096;
 /**
  * Writes an object container file of `rows` in the extended `schema`: `trailing(row)` gives the
  * values of the trailing fields in their declared order. `body(row)` is asked twice per row, once
- * to size the file.
+ * to size the file. `allocate` gives the file its buffer, at least the bytes asked for (a caller may
+ * hand out buffers it got back); it must not give one that is still in use.
  */
 export function avroObjectFile<Row>(
   schemaJson: string,
@@ -39,12 +40,13 @@ export function avroObjectFile<Row>(
   rows: readonly Row[],
   body: (row: Row) => Buffer,
   trailing: (row: Row) => readonly TrailingValue[],
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
 ): Buffer {
   const sync = randomBytes(SYNC_BYTES);
   // Sized once from the bodies, so that a file of thousands of rows is written without growing.
   let bodyBytes = 0;
   for (const row of rows) bodyBytes += body(row).length;
-  const writer = new ByteWriter(1024 + 3 * schemaJson.length + bodyBytes + rows.length * 64);
+  const writer = new ByteWriter(allocate(1024 + 3 * schemaJson.length + bodyBytes + rows.length * 64));
   writer.bytes(MAGIC);
   // File metadata: a map of two entries, then the end of the map.
   writer.long(2);
@@ -76,15 +78,12 @@ const BLOCK_HEADER_ROOM = 20;
 
 /** A growing buffer with Avro's binary encodings of the few types the files need. */
 class ByteWriter {
-  private buffer: Buffer;
   private position = 0;
   /** The last text written and its encoding: the rows of a file mostly repeat one topic. */
   private lastText: string | null = null;
   private lastEncoded: Buffer = Buffer.alloc(0);
 
-  constructor(initialBytes: number) {
-    this.buffer = Buffer.allocUnsafe(initialBytes);
-  }
+  constructor(private buffer: Buffer) {}
 
   /** The bytes written so far, valid until the next write. */
   view(): Buffer {

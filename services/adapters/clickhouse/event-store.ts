@@ -106,6 +106,18 @@ function sqlString(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
+/** The insert of one table's rows: an Avro object container file of their bodies and lineage, as EventStore stores it. */
+export function encodeInsertFile(table: EventTable, rows: readonly EventRow[], allocate?: (bytes: number) => Buffer): Buffer {
+  return avroObjectFile(
+    TABLE_READS[table].schemaJson,
+    LINEAGE_FIELDS,
+    rows,
+    (row) => row.readerBody,
+    (row) => [row.lineage.topic, row.lineage.partition, offsetValue(row.lineage.offset), row.lineage.schemaId, row.ingestedAtMs],
+    allocate,
+  );
+}
+
 /** Names of insert files carry this process's mark: files without it were left by a process that died. */
 const PROCESS_MARK = randomUUID().slice(0, 8);
 let insertFileSequence = 0;
@@ -150,25 +162,23 @@ export class EventStore {
 
   async insert(table: EventTable, rows: readonly EventRow[]): Promise<void> {
     if (rows.length === 0) return;
+    await this.insertEncoded(table, encodeInsertFile(table, rows));
+  }
+
+  /** Stores a file of encodeInsertFile, built wherever the rows are (a collector thread builds its own). */
+  async insertEncoded(table: EventTable, file: Buffer): Promise<void> {
     const read = TABLE_READS[table];
-    const file = avroObjectFile(read.schemaJson, LINEAGE_FIELDS, rows, (row) => row.readerBody, (row) => [
-      row.lineage.topic,
-      row.lineage.partition,
-      offsetValue(row.lineage.offset),
-      row.lineage.schemaId,
-      row.ingestedAtMs,
-    ]);
     const into = `INSERT INTO ${this.database}.${table} (${read.columns}) SELECT ${read.values}`;
     const inserter = this.inserters.reduce((idlest, candidate) => (candidate.inFlight < idlest.inFlight ? candidate : idlest));
     inserter.inFlight += 1;
     try {
-      await this.insertFile(inserter.client, into, read, file);
+      await this.send(inserter.client, into, read, file);
     } finally {
       inserter.inFlight -= 1;
     }
   }
 
-  private async insertFile(client: ClickHouseClient, into: string, read: (typeof TABLE_READS)[EventTable], file: Buffer): Promise<void> {
+  private async send(client: ClickHouseClient, into: string, read: (typeof TABLE_READS)[EventTable], file: Buffer): Promise<void> {
     if (this.insertFiles === null) {
       const result = await client.exec({
         query: `${into} FROM input(${sqlString(read.structure)})${read.settings} FORMAT Avro`,

@@ -27,3 +27,15 @@ export const projectPath = (...segments: string[]): string => join(projectRoot, 
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
 }
+
+/**
+ * The compiled form of a worker module next to the module at `importer` (an import.meta.url). Run
+ * from sources (under a TypeScript-aware test runner) it is the compiled worker of dist/, which
+ * `npm test` builds first: worker threads load plain JavaScript only.
+ */
+export function compiledWorker(importer: string, name: string): URL {
+  const own = new URL(importer);
+  if (own.pathname.endsWith('.js')) return new URL(`./${name}.js`, own);
+  const relative = dirname(fileURLToPath(own)).slice(projectRoot.length + 1);
+  return new URL(`file://${join(projectRoot, 'dist', relative, `${name}.js`)}`);
+}

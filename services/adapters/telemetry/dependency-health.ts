@@ -1,4 +1,4 @@
-import type { Gauge } from 'prom-client';
+import type { GaugeInstrument } from './pipeline-metrics.js';
 import type { Logger } from 'pino';
 
 /**
@@ -13,7 +13,7 @@ export class DependencyHealth {
 
   constructor(
     readonly dependency: string,
-    private readonly gauge: Gauge<'dependency'>,
+    private readonly gauge: GaugeInstrument<'dependency'>,
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
   ) {

@@ -68,3 +68,29 @@ export class PipelineMetrics {
     });
   }
 }
+
+/** The part of a counter the event pipeline uses, so that a thread can count into another's registry. */
+export interface CounterInstrument<Label extends string> {
+  inc(labels: Partial<Record<Label, string>>, value?: number): void;
+}
+
+export interface GaugeInstrument<Label extends string> {
+  set(labels: Partial<Record<Label, string>>, value: number): void;
+  remove(labels: Partial<Record<Label, string>>): void;
+}
+
+export interface TimerInstrument<Label extends string> {
+  /** Starts timing; the returned function ends it and records the seconds. */
+  startTimer(labels: Partial<Record<Label, string>>): () => unknown;
+}
+
+/** The series a collector writes: PipelineMetrics itself, or a relay to the registry of another thread. */
+export interface CollectorMetrics {
+  eventsConsumed: CounterInstrument<'topic'>;
+  eventsStored: CounterInstrument<'table'>;
+  eventsRejected: CounterInstrument<'topic' | 'reason'>;
+  batchInsertSeconds: TimerInstrument<'table'>;
+  storageWriteFailures: CounterInstrument<'table'>;
+  consumerLag: GaugeInstrument<'topic' | 'partition'>;
+  dependencyUp: GaugeInstrument<'dependency'>;
+}

@@ -68,6 +68,22 @@ describe('Avro object container files of encoded bodies', () => {
     );
   });
 
+  it('read back the same from a buffer handed in dirty, larger than asked or too small to hold the file', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 40 }), fc.integer({ min: -4_000, max: 4_000 }), fc.integer({ min: 0, max: 255 }), async (rows, slack, fill) => {
+        const asked: number[] = [];
+        const allocate = (bytes: number): Buffer => {
+          asked.push(bytes);
+          return Buffer.alloc(Math.max(1, bytes + slack), fill);
+        };
+        const file = avroObjectFile(schemaJson, trailing, rows, (item) => bodyType.toBuffer(item.body), (item) => [item.topic, item.partition, item.offset, item.at], allocate);
+        expect(asked).toHaveLength(1);
+        expect(await readBack(file)).toEqual(rows.map((item) => ({ ...item.body, topic: item.topic, partition: item.partition, offset: item.offset, at: item.at })));
+      }),
+      { seed: 20_261_203, numRuns: 60 },
+    );
+  });
+
   it('encodes longs beyond 2^53 exactly as bigints, and refuses values that do not fit', () => {
     const longOnly: TrailingField[] = [{ name: 'offset', type: 'long' }];
     const file = (value: number | bigint | string): Buffer => avroObjectFile(JSON.stringify(extendRecordSchema(bodySchema, longOnly)), longOnly, [0], () => bodyType.toBuffer({ text: '', numbers: {} }), () => [value]);
