@@ -26,6 +26,9 @@ const { values } = parseArgs({ options: { probes: { type: 'string', default: '20
 const PROBES = Number(values.probes);
 const INTERVAL_SECONDS = Number(values.interval);
 const BURST = Number(values.burst);
+for (const [name, value, whole] of [['probes', PROBES, true], ['interval', INTERVAL_SECONDS, false], ['burst', BURST, true]] as const) {
+  if (!(value > 0) || (whole && !Number.isInteger(value))) throw new Error(`--${name} must be a positive ${whole ? 'whole number' : 'number of seconds'}`);
+}
 const MODEL = 'latency-probe';
 const MINUTE = 60_000;
 /** Each probe gives up after this long, so the run always ends. */

@@ -787,6 +787,10 @@ async function main(): Promise<void> {
  * (infra/local/with-stack.sh starts them), with this run's --probes, --interval and --burst.
  */
 function runLatencyBenchmark(): void {
+  if (options.probes === '0') {
+    process.stdout.write('bench:monitor latency  skipped (--probes=0)\n');
+    return;
+  }
   const passed = (['probes', 'interval', 'burst'] as const).flatMap((name) => (options[name] === undefined ? [] : [`--${name}=${options[name]}`]));
   const latency = spawnSync('bash', [projectPath('infra', 'local', 'with-stack.sh'), process.execPath, fileURLToPath(new URL('./monitor-latency.bench.js', import.meta.url)), ...passed], {
     stdio: 'inherit',
