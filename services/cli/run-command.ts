@@ -7,7 +7,11 @@ import { vigilTargets } from '../runtime/vigil-targets.js';
 
 const STATUS_INTERVAL_MS = 5_000;
 
-/** `vigil run`: starts the targets, prints a status line every few seconds, stops cleanly on SIGTERM/SIGINT. */
+/**
+ * `vigil run`: starts the targets, prints a status line every few seconds, stops cleanly on
+ * SIGTERM/SIGINT, and stops with exit code 1 when a target fails for good, so that whatever
+ * supervises the process restarts it.
+ */
 export async function runCommand(config: VigilConfig, targets: Target[], logger: Logger): Promise<number> {
   logger.info({ config: describeConfig(config) }, 'configuration');
   const vigil = await startVigil(config, targets, logger, vigilTargets);
@@ -18,18 +22,23 @@ export async function runCommand(config: VigilConfig, targets: Target[], logger:
     process.stdout.write(`vigil: ${new Date().toISOString().slice(11, 19)} ${vigil.targets.map((target) => target.status()).join(' | ')}\n`);
   }, STATUS_INTERVAL_MS);
 
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'stopping');
-      process.off('SIGTERM', shutdown);
-      process.off('SIGINT', shutdown);
-      resolve();
-    };
-    process.on('SIGTERM', shutdown);
-    process.on('SIGINT', shutdown);
+  let stopWith: (exitCode: number) => void = () => {};
+  const stopped = new Promise<number>((resolve) => (stopWith = resolve));
+  const shutdown = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'stopping');
+    stopWith(0);
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  void vigil.failed.then(({ target, error }) => {
+    logger.fatal({ target, problem: error.message }, 'a target failed; stopping');
+    stopWith(1);
   });
+  const exitCode = await stopped;
+  process.off('SIGTERM', shutdown);
+  process.off('SIGINT', shutdown);
   clearInterval(statusTimer);
   await vigil.stop();
   logger.info('stopped');
-  return 0;
+  return exitCode;
 }

@@ -16,7 +16,7 @@ export async function startCollectorTarget(shared: SharedServices): Promise<Runn
   // Schemas are registered before anything is consumed, whichever thread consumes.
   const codec = await shared.codec();
   const store = await shared.eventStore();
-  let consumer: { consuming: () => boolean; storageUp: () => boolean; registryUp: () => boolean; stop: () => Promise<void> };
+  let consumer: { consuming: () => boolean; storageUp: () => boolean; registryUp: () => boolean; stop: () => Promise<void>; failed?: Promise<Error> };
   if (config.transport.kind === 'kafka') {
     const thread = await CollectorThread.start(
       {
@@ -35,6 +35,7 @@ export async function startCollectorTarget(shared: SharedServices): Promise<Runn
       storageUp: () => thread.isUp('storage'),
       registryUp: () => thread.isUp('schema-registry'),
       stop: async () => void (await thread.stop()),
+      failed: thread.failed,
     };
   } else {
     const collector = new Collector({ codec, sink: store, metrics, logger: logger.child({ target: 'collector' }), topics: config.topics, limits, maxEventBytes: config.maxEventBytes });
@@ -72,6 +73,7 @@ export async function startCollectorTarget(shared: SharedServices): Promise<Runn
       { name: 'schema-registry-reachable', check: consumer.registryUp },
     ],
     status: () => `collector stored=${stored} rejected=${rejected}`,
+    ...(consumer.failed === undefined ? {} : { failed: consumer.failed }),
     stop: async () => {
       clearInterval(refreshCounts);
       await consumer.stop();

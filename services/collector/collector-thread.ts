@@ -41,6 +41,9 @@ export class CollectorThread {
   private failure: string | null = null;
   private readonly dependencies = new Map<string, boolean>();
   private stopped: Promise<CollectorThreadReport> | null = null;
+  private reportFailure: (error: Error) => void = () => {};
+  /** Settles if the thread fails once started (an uncaught error, an exit, its consumer giving up), never when stopped. */
+  readonly failed = new Promise<Error>((resolve) => (this.reportFailure = resolve));
 
   private constructor(
     private readonly worker: Worker,
@@ -98,6 +101,7 @@ export class CollectorThread {
           reject(new Error(`the collector thread did not start: ${reason}`));
         } else if (this.stopped === null) {
           this.options.logger.error({ problem: reason }, 'the collector thread failed; nothing more is consumed');
+          this.reportFailure(new Error(`the collector thread failed: ${reason}`));
         }
       };
       this.worker.on('message', (message: FromCollectorThread) => {

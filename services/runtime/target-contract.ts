@@ -27,6 +27,8 @@ export interface RunningTarget {
   readiness: ReadinessCheck[];
   status(): string;
   stop(): Promise<void>;
+  /** Settles with the reason if the target fails for good while running (not when it is stopped). */
+  failed?: Promise<Error>;
 }
 
 export type StartTarget = (shared: SharedServices) => Promise<RunningTarget>;

@@ -25,6 +25,8 @@ const EXTRA_INSERT_SESSIONS = 2;
 export interface RunningVigil {
   metricsUrl: string;
   targets: RunningTarget[];
+  /** Settles when a target fails for good, with the target and the reason; the process should then stop. */
+  failed: Promise<{ target: Target; error: Error }>;
   stop(): Promise<void>;
 }
 
@@ -113,5 +115,6 @@ export async function startVigil(config: VigilConfig, targets: readonly Target[]
     throw error;
   }
   logger.info({ targets, metrics: `${server.url}/metrics`, host: hostname() }, 'vigil started');
-  return { metricsUrl: `${server.url}/metrics`, targets: running, stop: stopAll };
+  const failed = Promise.race(running.flatMap((target) => (target.failed === undefined ? [] : [target.failed.then((error) => ({ target: target.name, error }))])));
+  return { metricsUrl: `${server.url}/metrics`, targets: running, failed, stop: stopAll };
 }

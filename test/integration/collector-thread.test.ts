@@ -90,4 +90,21 @@ describe('the collector on a thread of its own', () => {
     // Stopping again is the same stop.
     await expect(thread.stop()).resolves.toBeDefined();
   });
+
+  it('does not start, and says why, when its consumer cannot start', async () => {
+    const missing = uniqueTopics();
+    const start = CollectorThread.start(
+      {
+        kafka: { brokers: endpoints.kafkaBrokers, clientId: 'test', instanceId: uniqueName('instance') },
+        schemaRegistryUrl: endpoints.schemaRegistryUrl,
+        consumerGroup: uniqueName('group'),
+        topics: missing,
+        limits: defaultEventLimits,
+        maxEventBytes: 64 * 1024,
+        logLevel: 'silent',
+      },
+      { store: storage.store, metrics: new PipelineMetrics(), logger: quietLogger },
+    );
+    await expect(start).rejects.toThrow(/^the collector thread did not start: .+/);
+  });
 });
