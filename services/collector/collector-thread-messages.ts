@@ -88,16 +88,18 @@ export function storageErrorOf(failure: StorageFailure): Error {
 
 /**
  * The collector's series as a relay: every change is queued and sent in one message per turn of
- * the event loop, to be applied to the real series by applyMetricChange.
+ * the event loop (or at `flush`), to be applied to the real series by applyMetricChange.
  */
-export function relayedCollectorMetrics(send: (changes: MetricChange[]) => void): CollectorMetrics {
+export function relayedCollectorMetrics(send: (changes: MetricChange[]) => void): { metrics: CollectorMetrics; flush: () => void } {
   let queued: MetricChange[] = [];
+  const flush = (): void => {
+    if (queued.length === 0) return;
+    const changes = queued;
+    queued = [];
+    send(changes);
+  };
   const queue = (change: MetricChange): void => {
-    if (queued.length === 0) setImmediate(() => {
-      const changes = queued;
-      queued = [];
-      send(changes);
-    });
+    if (queued.length === 0) setImmediate(flush);
     queued.push(change);
   };
   const counter = <Label extends string>(metric: CollectorMetricName): CounterInstrument<Label> => ({
@@ -114,13 +116,16 @@ export function relayedCollectorMetrics(send: (changes: MetricChange[]) => void)
     },
   });
   return {
-    eventsConsumed: counter('eventsConsumed'),
-    eventsStored: counter('eventsStored'),
-    eventsRejected: counter('eventsRejected'),
-    batchInsertSeconds: timer('batchInsertSeconds'),
-    storageWriteFailures: counter('storageWriteFailures'),
-    consumerLag: gauge('consumerLag'),
-    dependencyUp: gauge('dependencyUp'),
+    flush,
+    metrics: {
+      eventsConsumed: counter('eventsConsumed'),
+      eventsStored: counter('eventsStored'),
+      eventsRejected: counter('eventsRejected'),
+      batchInsertSeconds: timer('batchInsertSeconds'),
+      storageWriteFailures: counter('storageWriteFailures'),
+      consumerLag: gauge('consumerLag'),
+      dependencyUp: gauge('dependencyUp'),
+    },
   };
 }
 

@@ -79,12 +79,13 @@ const logLines = new Writable({
     done();
   },
 });
+const relay = relayedCollectorMetrics((changes) => send({ type: 'metrics', changes }));
 const logger = pino({ level: settings.logLevel, base: null, timestamp: false }, logLines);
 const transport = new KafkaTransport({ ...settings.kafka, logger });
 const collector = new Collector({
   codec: new EventCodec(new ConfluentSchemaSource(settings.schemaRegistryUrl)),
   sink,
-  metrics: relayedCollectorMetrics((changes) => send({ type: 'metrics', changes })),
+  metrics: relay.metrics,
   logger,
   topics: settings.topics,
   limits: settings.limits,
@@ -103,6 +104,8 @@ port.on('message', (message: ToCollectorThread) => {
       await collector.close();
       await transport.close();
       loopDelay.disable();
+      // The last changes before the answer, which ends the thread.
+      relay.flush();
       send({ type: 'stopped', loopDelay: { worstMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 } });
       port.close();
     })().catch((error: unknown) => send({ type: 'failed', error: error instanceof Error ? error.message : String(error) }));

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { EventStore } from '../adapters/clickhouse/event-store.js';
+import type { EventStore, EventTable } from '../adapters/clickhouse/event-store.js';
 import { compiledWorker } from '../adapters/project/project-files.js';
 import type { PipelineMetrics } from '../adapters/telemetry/pipeline-metrics.js';
 import {
@@ -138,7 +138,7 @@ export class CollectorThread {
     });
   }
 
-  private store(id: number, table: Parameters<EventStore['insertEncoded']>[0], file: Buffer): void {
+  private store(id: number, table: EventTable, file: Buffer): void {
     const buffer = file.buffer as ArrayBuffer;
     this.options.store.insertEncoded(table, file).then(
       () => this.worker.postMessage({ type: 'inserted', id, buffer } satisfies ToCollectorThread, [buffer]),

@@ -17,7 +17,7 @@ describe('metric changes relayed between threads', () => {
     const direct = new PipelineMetrics();
     const relayed = new PipelineMetrics();
     const messages: MetricChange[][] = [];
-    const relay = relayedCollectorMetrics((changes) => messages.push(structuredClone(changes)));
+    const relay = relayedCollectorMetrics((changes) => messages.push(structuredClone(changes))).metrics;
     for (const metrics of [direct, relay]) {
       metrics.eventsConsumed.inc({ topic: 'p' }, 5);
       metrics.eventsConsumed.inc({ topic: 'p' });
@@ -42,7 +42,7 @@ describe('metric changes relayed between threads', () => {
   it('time a batch insert where it runs and observe the seconds here', async () => {
     const metrics = new PipelineMetrics();
     const messages: MetricChange[] = [];
-    const relay = relayedCollectorMetrics((changes) => messages.push(...changes));
+    const relay = relayedCollectorMetrics((changes) => messages.push(...changes)).metrics;
     const end = relay.batchInsertSeconds.startTimer({ table: 'predictions' });
     await new Promise((resolve) => setTimeout(resolve, 20));
     end();
@@ -52,6 +52,17 @@ describe('metric changes relayed between threads', () => {
     applyMetricChange(metrics, messages[0]!);
     const count = (await metrics.batchInsertSeconds.get()).values.find((sample) => sample.metricName === 'vigil_batch_insert_duration_seconds_count');
     expect(count?.value).toBe(1);
+  });
+
+  it('go out at once when flushed, and once only', async () => {
+    const messages: MetricChange[][] = [];
+    const { metrics, flush } = relayedCollectorMetrics((changes) => messages.push(changes));
+    metrics.eventsStored.inc({ table: 'outcomes' }, 3);
+    flush();
+    expect(messages).toEqual([[{ metric: 'eventsStored', change: 'inc', labels: { table: 'outcomes' }, value: 3 }]]);
+    await nextTurn();
+    flush();
+    expect(messages).toHaveLength(1);
   });
 
   it('are refused when they name no collector series or a change the series has not', () => {
