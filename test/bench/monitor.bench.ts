@@ -216,10 +216,14 @@ function datasetSelect(alias: string): string {
   ].join(',\n      ');
 }
 
-/** Writes a query's rows to a CSV file as `vigil report` and pandas read it: a header, missing values empty. */
+/**
+ * Writes a query's rows to a CSV file as `vigil report` and pandas read it: a header, missing values empty.
+ * The file is written anew: file() appends to an existing one, and a data folder evaluated again would
+ * otherwise hand the exact path every earlier export's rows too.
+ */
 async function exportCsv(client: ClickHouseClient, file: string, select: string, parameters: Record<string, unknown>): Promise<void> {
   await client.command({
-    query: `INSERT INTO FUNCTION file('${file}', 'CSVWithNames') ${select} SETTINGS format_csv_null_representation = '', join_use_nulls = 1`,
+    query: `INSERT INTO FUNCTION file('${file}', 'CSVWithNames') ${select} SETTINGS format_csv_null_representation = '', join_use_nulls = 1, engine_file_truncate_on_insert = 1`,
     query_params: parameters,
   });
 }
