@@ -286,14 +286,30 @@ interface StatusAlertSpec {
   description: (level: string, duration: PromDuration) => string;
 }
 
-/** A warning while rows are in warn or alert, a critical alert while they are in alert, each for its own duration. */
+/** The model and window sizes whose latest window was too small to judge: it has the `sample_size` row in place of its metrics. */
+const WINDOW_TOO_SMALL = 'vigil_model_metric_status{kind="quality", metric="sample_size"} == 3';
+
+/**
+ * The rows of a firing alert held while their window size's latest window is too small to judge.
+ * Such a window has no metric rows, so its series vanish: a drift that goes on through the night's
+ * short windows would otherwise resolve after one quiet window and page again once mornings bring
+ * judged windows. Only a firing alert is held: a pending one starts again, since a window without a
+ * verdict is no evidence for it; a judged window, in warn or not, decides again.
+ */
+const heldWhileTooSmall = (alert: string, severity: Severity): string =>
+  `(max ${BY_ROW} (ALERTS{alertname="${alert}", alertstate="firing", severity="${severity}"}) and on (model, window) ${WINDOW_TOO_SMALL})`;
+
+/**
+ * A warning while rows are in warn or alert, a critical alert while they are in alert, each for its
+ * own duration; either one, once firing, holds through windows too small to judge.
+ */
 function statusAlerts(spec: StatusAlertSpec): AlertRule[] {
   const rules: AlertRule[] = [];
   if (spec.warningFor !== null) {
     rules.push({
       alert: spec.alert,
       severity: 'warning',
-      expr: `${definedStatus(spec.matchers)} >= 1`,
+      expr: `${definedStatus(spec.matchers)} >= 1 or ${heldWhileTooSmall(spec.alert, 'warning')}`,
       for: spec.warningFor,
       keepFiringFor: ONE_QUIET_HOURLY_WINDOW,
       labels: ROW_ALERT_LABELS,
@@ -305,7 +321,7 @@ function statusAlerts(spec: StatusAlertSpec): AlertRule[] {
     rules.push({
       alert: spec.alert,
       severity: 'critical',
-      expr: `${definedStatus(spec.matchers)} == 2`,
+      expr: `${definedStatus(spec.matchers)} == 2 or ${heldWhileTooSmall(spec.alert, 'critical')}`,
       for: spec.criticalFor,
       keepFiringFor: ONE_QUIET_HOURLY_WINDOW,
       labels: ROW_ALERT_LABELS,
@@ -508,7 +524,7 @@ const modelAlerts: AlertRule[] = [
   {
     alert: 'VigilModelWindowTooSmall',
     severity: 'warning',
-    expr: `max ${BY_ROW} (vigil_model_metric_status{kind="quality", metric="sample_size"}) == 3`,
+    expr: `max ${BY_ROW} (${WINDOW_TOO_SMALL})`,
     for: '12h',
     keepFiringFor: ONE_QUIET_HOURLY_WINDOW,
     labels: ROW_ALERT_LABELS,
