@@ -54,7 +54,15 @@ export class DatasetError extends Error {
   }
 }
 
-const MISSING_TOKENS = new Set(['', 'NA', 'null']);
+/** The missing tokens '', 'NA' and 'null', compared by length first: most cells are none of them. */
+const isMissingToken = (value: string): boolean =>
+  value.length === 0 || (value.length === 2 && value === 'NA') || (value.length === 4 && value === 'null');
+/** Whether trim() could change the value: an end that is not a printable ASCII character (trim also removes Unicode spaces). */
+const hasSpaceAtEnds = (value: string): boolean => {
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return !(first > 0x20 && first < 0x7f && last > 0x20 && last < 0x7f);
+};
 /** A decimal number as CSV writers print one; Number() alone would also take hexadecimal "0x1A" or binary "0b101". */
 const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -101,8 +109,8 @@ class ColumnBuilder {
       return value;
     }
     if (typeof value === 'string') {
-      if (MISSING_TOKENS.has(value)) return null;
-      if (!DECIMAL_NUMBER.test(value.trim())) throw new DatasetError(this.file, row, column, `${describeValue(value)} is not a number`);
+      if (isMissingToken(value)) return null;
+      if (!DECIMAL_NUMBER.test(hasSpaceAtEnds(value) ? value.trim() : value)) throw new DatasetError(this.file, row, column, `${describeValue(value)} is not a number`);
       const parsed = Number(value);
       if (!Number.isFinite(parsed)) throw new DatasetError(this.file, row, column, `${describeValue(value)} is too large to be a finite number`);
       return parsed;
@@ -112,7 +120,7 @@ class ColumnBuilder {
 
   private category(value: unknown, row: number, column: string): string | null {
     if (value === null || value === undefined) return null;
-    if (typeof value === 'string') return MISSING_TOKENS.has(value) ? null : value;
+    if (typeof value === 'string') return isMissingToken(value) ? null : value;
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
     throw new DatasetError(this.file, row, column, `${describeValue(value)} is not a category (expected a string, number or boolean)`);
   }
@@ -138,13 +146,25 @@ function requiredColumns(request: DatasetRequest): string[] {
 }
 
 /** A record the CSV grammar cannot take: the caller adds the file and row. */
-class CsvFormatError extends Error {}
+export class CsvFormatError extends Error {}
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 /**
  * Splits CSV text into records across chunk boundaries: quotes, doubled quotes, CRLF, line breaks
  * in quotes. A carriage return is part of the line break only outside quotes and before a line feed.
+ * A quote opens a quoted field only as the field's first character; elsewhere it is text.
+ *
+ * Each run of plain characters is taken as one slice of the chunk, never a character at a time: a
+ * field built by appending characters is a chain of small strings that every later use (a lookup, a
+ * trim, a number's parse) has to flatten first, which cost more than the parsing itself. A record
+ * counts every character it spans, its line break included, and one over MAXIMUM_RECORD_LENGTH is
+ * refused before the next run is read, so one record holds at most that plus one chunk.
  */
-class CsvRecords {
+export class CsvRecords {
   private field = '';
   private record: string[] = [];
   private recordLength = 0;
@@ -153,47 +173,77 @@ class CsvRecords {
   private carriageReturnSeen = false;
 
   push(text: string, emit: (record: string[]) => void): void {
-    for (let index = 0; index < text.length; index++) {
-      if (++this.recordLength > MAXIMUM_RECORD_LENGTH) throw new CsvFormatError(`is longer than ${MAXIMUM_RECORD_LENGTH} characters`);
-      const character = text[index] as string;
+    let index = 0;
+    const length = text.length;
+    while (index < length) {
       if (this.quoted) {
-        if (character === '"') {
-          if (text[index + 1] === '"') {
-            this.field += '"';
-            index++;
-          } else if (index + 1 === text.length) {
-            // The quote may be the first of a doubled pair split across chunks.
-            this.quoteSeen = true;
-            this.quoted = false;
-          } else this.quoted = false;
-        } else this.field += character;
+        const quote = text.indexOf('"', index);
+        const runEnd = quote === -1 ? length : quote;
+        this.field += text.slice(index, runEnd);
+        this.count(runEnd - index);
+        if (quote === -1) return;
+        if (quote + 1 === length) {
+          // The quote may be the first of a doubled pair split across chunks.
+          this.count(1);
+          this.quoteSeen = true;
+          this.quoted = false;
+          return;
+        }
+        if (text.charCodeAt(quote + 1) === QUOTE) {
+          this.field += '"';
+          this.count(2);
+          index = quote + 2;
+        } else {
+          this.count(1);
+          this.quoted = false;
+          index = quote + 1;
+        }
         continue;
       }
       if (this.quoteSeen) {
         this.quoteSeen = false;
-        if (character === '"') {
+        if (text.charCodeAt(index) === QUOTE) {
           this.field += '"';
+          this.count(1);
           this.quoted = true;
+          index++;
           continue;
         }
       }
       if (this.carriageReturnSeen) {
         this.carriageReturnSeen = false;
-        if (character !== '\n') this.field += '\r';
+        if (text.charCodeAt(index) !== LINE_FEED) this.field += '\r';
       }
-      if (character === '"' && this.field === '') this.quoted = true;
-      else if (character === ',') {
+      let special = index;
+      let code = 0;
+      while (special < length) {
+        code = text.charCodeAt(special);
+        if (code === COMMA || code === LINE_FEED || code === CARRIAGE_RETURN || code === QUOTE) break;
+        special++;
+      }
+      if (special > index) this.field += text.slice(index, special);
+      this.count(special - index);
+      if (special === length) return;
+      this.count(1);
+      index = special + 1;
+      if (code === COMMA) {
         this.record.push(this.field);
         this.field = '';
-      } else if (character === '\n') this.endRecord(emit);
-      else if (character === '\r') this.carriageReturnSeen = true;
-      else this.field += character;
+      } else if (code === LINE_FEED) this.endRecord(emit);
+      else if (code === CARRIAGE_RETURN) this.carriageReturnSeen = true;
+      else if (this.field === '') this.quoted = true;
+      else this.field += '"';
     }
   }
 
   finish(emit: (record: string[]) => void): void {
     if (this.quoted) throw new CsvFormatError('the file ends inside a quoted field');
     if (this.field !== '' || this.record.length > 0) this.endRecord(emit);
+  }
+
+  private count(characters: number): void {
+    this.recordLength += characters;
+    if (this.recordLength > MAXIMUM_RECORD_LENGTH) throw new CsvFormatError(`is longer than ${MAXIMUM_RECORD_LENGTH} characters`);
   }
 
   private endRecord(emit: (record: string[]) => void): void {
