@@ -35,6 +35,8 @@ export interface AlertRule {
   expr: string;
   for: PromDuration;
   keepFiringFor?: PromDuration;
+  /** Whether, once firing, it holds while its window size's latest window is too small to judge (its rows gone then). */
+  holdsWhileWindowTooSmall?: boolean;
   /** The labels an alert of this rule carries besides alertname and severity, for the runbook and the tests. */
   labels: readonly string[];
   /** One line, with label templates: what is wrong and where. */
@@ -310,6 +312,7 @@ function statusAlerts(spec: StatusAlertSpec): AlertRule[] {
       alert: spec.alert,
       severity: 'warning',
       expr: `${definedStatus(spec.matchers)} >= 1 or ${heldWhileTooSmall(spec.alert, 'warning')}`,
+      holdsWhileWindowTooSmall: true,
       for: spec.warningFor,
       keepFiringFor: ONE_QUIET_HOURLY_WINDOW,
       labels: ROW_ALERT_LABELS,
@@ -322,6 +325,7 @@ function statusAlerts(spec: StatusAlertSpec): AlertRule[] {
       alert: spec.alert,
       severity: 'critical',
       expr: `${definedStatus(spec.matchers)} == 2 or ${heldWhileTooSmall(spec.alert, 'critical')}`,
+      holdsWhileWindowTooSmall: true,
       for: spec.criticalFor,
       keepFiringFor: ONE_QUIET_HOURLY_WINDOW,
       labels: ROW_ALERT_LABELS,

@@ -126,6 +126,12 @@ export function renderRunbook(alert: string, rules: readonly AlertRule[], runboo
   for (const rule of rules) {
     lines.push(`**${rule.severity}**: ${readableTemplate(rule.summary)}. ${readableTemplate(rule.description)}`, '', ...fenced('promql', rule.expr), '');
   }
+  if (rules.some((rule) => rule.holdsWhileWindowTooSmall === true)) {
+    lines.push(
+      'Once firing, it holds while the latest window of its size is too small to judge (its `quality`/`sample_size` row undefined): such a window has no metric rows, so the queries below may show none at night. The next judged window decides again.',
+      '',
+    );
+  }
   lines.push('## Confirm', '', 'Queries name the example model `sepsis-risk` and its `1h` windows: put the labels of the alert in their place.', '');
   lines.push('In Prometheus:', '');
   for (const query of runbook.promql) lines.push(`- ${query.shows}`, '', ...fenced('promql', query.query).map((line) => `  ${line}`), '');

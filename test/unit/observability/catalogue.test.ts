@@ -151,6 +151,19 @@ describe('the catalogue of rules', () => {
     for (const rule of rowAlerts.filter((candidate) => candidate.alert !== 'VigilModelWindowTooSmall')) expect(rule.expr, rule.alert).toMatch(/< 3\)|== 2/);
   });
 
+  it('holds a firing alert through windows too small to judge exactly where the rule says so, on its own name and severity', () => {
+    const held = ALERT_RULES.filter((rule) => rule.holdsWhileWindowTooSmall === true);
+    expect(held.length).toBeGreaterThan(10);
+    for (const rule of ALERT_RULES) {
+      const selfReference = `ALERTS{alertname="${rule.alert}", alertstate="firing", severity="${rule.severity}"}`;
+      expect(rule.expr.includes('ALERTS{'), `${rule.alert} ${rule.severity}`).toBe(rule.holdsWhileWindowTooSmall === true);
+      if (rule.holdsWhileWindowTooSmall === true) {
+        expect(rule.expr, `${rule.alert} ${rule.severity}`).toContain(selfReference);
+        expect(rule.expr, `${rule.alert} ${rule.severity}`).toContain('and on (model, window) vigil_model_metric_status{kind="quality", metric="sample_size"} == 3');
+      }
+    }
+  });
+
   it('tells, for every alert about a model, who decides on pausing it in the clinical system', () => {
     const modelAlerts = new Set(ALERT_RULES.filter((rule) => /vigil_model_|model:|model_window/.test(rule.expr)).map((rule) => rule.alert));
     expect(modelAlerts.size).toBeGreaterThan(10);
