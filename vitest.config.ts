@@ -9,5 +9,6 @@ export default defineConfig({
     // their topics, consumer groups and timings independent on a two-core machine.
     fileParallelism: false,
     reporters: ['default'],
+    globalSetup: ['test/support/temporary-folder-setup.ts'],
   },
 });
