@@ -21,6 +21,8 @@ import type { RunningTarget, SharedServices, TargetTable } from './target-contra
  * partitions (medians of four runs): one session 50,000 events/s, two 56,500, three 60,000.
  */
 const EXTRA_INSERT_SESSIONS = 2;
+/** How long one migration statement may run on a ClickHouse server: copying a large table takes a while. */
+const MIGRATION_TIMEOUT_MS = 6 * 3_600_000;
 
 export interface RunningVigil {
   metricsUrl: string;
@@ -67,7 +69,14 @@ export async function startVigil(config: VigilConfig, targets: readonly Target[]
   const storageClient = lazy(async (): Promise<ClickHouseClient> => {
     const client = createStorageClient(config.storage);
     closers.push(() => client.close());
-    const applied = await applyMigrations(client, config.storage.database);
+    // A migration that copies a table into a new order can outlast a query's timeout on a server.
+    const migrating = config.storage.kind === 'server' ? createStorageClient(config.storage, { requestTimeoutMs: MIGRATION_TIMEOUT_MS }) : client;
+    let applied: string[];
+    try {
+      applied = await applyMigrations(migrating, config.storage.database);
+    } finally {
+      if (migrating !== client) await migrating.close();
+    }
     logger.info({ storage: describeStorage(config.storage), database: config.storage.database, migrationsApplied: applied }, 'storage ready');
     return client;
   });

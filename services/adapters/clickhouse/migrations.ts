@@ -5,15 +5,25 @@ import { projectPath } from '../project/project-files.js';
 /**
  * Versioned SQL migrations from infra/clickhouse/migrations, applied in file-name order at start-up
  * and recorded in `schema_migrations`. A file is applied once; its statements are idempotent
- * (IF NOT EXISTS) so that a crash between a statement and the record is harmless.
+ * (IF NOT EXISTS) so that a crash between a statement and the record is harmless. A statement that
+ * cannot be idempotent by itself (EXCHANGE TABLES) carries a guard, a line `-- unless: <query>`:
+ * the statement is skipped when the query's first value is 1, so a file run again after a crash
+ * goes on from where the database is.
  */
 
 const STATEMENT_SEPARATOR = /^-- statement$/m;
+const GUARD = /^-- unless: (.+)$/m;
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+export interface MigrationStatement {
+  sql: string;
+  /** A query whose first value is 1 when the statement has nothing left to do. */
+  unless: string | null;
+}
 
 export interface Migration {
   version: string;
-  statements: string[];
+  statements: MigrationStatement[];
 }
 
 export function loadMigrations(folder = projectPath('infra', 'clickhouse', 'migrations')): Migration[] {
@@ -24,8 +34,8 @@ export function loadMigrations(folder = projectPath('infra', 'clickhouse', 'migr
       version: name.replace(/\.sql$/, ''),
       statements: readFileSync(`${folder}/${name}`, 'utf8')
         .split(STATEMENT_SEPARATOR)
-        .map((statement) => statement.replace(/^\s*--.*$/gm, '').trim())
-        .filter((statement) => statement.length > 0),
+        .map((text) => ({ sql: text.replace(/^\s*--.*$/gm, '').trim(), unless: GUARD.exec(text)?.[1]?.trim() ?? null }))
+        .filter((statement) => statement.sql.length > 0),
     }));
 }
 
@@ -49,7 +59,12 @@ export async function applyMigrations(client: ClickHouseClient, database: string
   for (const migration of migrations) {
     if (applied.has(migration.version)) continue;
     for (const statement of migration.statements) {
-      await client.command({ query: statement.replaceAll('{database}', database) });
+      if (statement.unless !== null) {
+        const guard = await client.query({ query: statement.unless.replaceAll('{database}', database), format: 'JSONCompactEachRow' });
+        const [first] = await guard.json<unknown[]>();
+        if (first !== undefined && Number(first[0]) === 1) continue;
+      }
+      await client.command({ query: statement.sql.replaceAll('{database}', database) });
     }
     await client.insert({
       table: `${database}.schema_migrations`,

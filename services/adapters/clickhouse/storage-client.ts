@@ -29,7 +29,7 @@ const EXACT_READS = { final: 1 } as const;
  * settings of its own, because chDB keeps them for every later query of the process (the client-wide
  * `final = 1` is the same for every query, so keeping it is what is wanted).
  */
-export function createStorageClient(target: StorageTarget): ClickHouseClient {
+export function createStorageClient(target: StorageTarget, options: { requestTimeoutMs?: number } = {}): ClickHouseClient {
   if (target.kind === 'embedded') {
     const path = resolve(target.dataDirectory, 'clickhouse');
     mkdirSync(path, { recursive: true });
@@ -43,7 +43,7 @@ export function createStorageClient(target: StorageTarget): ClickHouseClient {
     username: target.username,
     password: target.password,
     database: target.database,
-    request_timeout: 30_000,
+    request_timeout: options.requestTimeoutMs ?? 30_000,
     clickhouse_settings: EXACT_READS,
   });
 }
