@@ -8,8 +8,9 @@
  * production range of 100,000 predictions, fitted as the monitor fits one. Each window holds the
  * given number of predictions, 90% of them with a binary outcome, drifted from the baseline in a
  * few features and in the score. Events are generated inside ClickHouse (INSERT ... SELECT FROM
- * numbers(N)), deterministic. Every window is evaluated in a process of its own, so that its peak
- * memory is its own; the process that wrote the events is gone by then. The embedded ClickHouse runs
+ * numbers(N)), deterministic. Every window's baseline is fitted and stored in a process of its own,
+ * and the window is evaluated in another, with the stored baseline, so that its peak memory is the
+ * evaluation's own; the processes that wrote the events and fitted the baseline are gone by then. The embedded ClickHouse runs
  * inside that process, so its RSS includes ClickHouse's working memory for the queries, which a
  * ClickHouse server would hold instead; the JS heap is the monitor's own.
  *
@@ -29,7 +30,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +52,7 @@ import { reportSettings, type ModelSpec } from '../../services/core/model-spec/m
 import { specHash, windowState } from '../../services/core/monitoring/window-plan.js';
 import { windowRows } from '../../services/core/monitoring/window-rows.js';
 import { formatDuration } from '../../services/core/time/duration.js';
-import { BaselineFitter } from '../../services/monitor/baseline-fitter.js';
+import { BaselineFitter, type FittedBaseline } from '../../services/monitor/baseline-fitter.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -397,7 +398,46 @@ async function generateStep(dataDirectory: string, sizes: readonly number[], ref
 }
 
 // ---------------------------------------------------------------------------------------------
-// Step 2, one process per window: fit, evaluate, then the exact report on the same rows.
+// Step 2, one process per window: the baseline, fitted as the monitor fits it on a window's first
+// evaluation and stored. Apart from the evaluation, so that the evaluation's memory is its own: the
+// fit reads the reference rows as columns in the JS heap, and the allocators keep much of that.
+
+interface FitReport {
+  seconds: number;
+  clickhouseSeconds: number;
+  rowCount: number;
+  version: string;
+  segmentGroups: [segment: string, groups: [group: string, count: number][]][];
+}
+
+const fitFile = (dataDirectory: string, size: number): string => join(dataDirectory, `fit-${size}.json`);
+
+async function fitStep(dataDirectory: string, size: number): Promise<void> {
+  const client = createStorageClient({ kind: 'embedded', dataDirectory, database: DATABASE });
+  const spec = benchSpec(size);
+  const log = new QueryLog();
+  const timed = log.wrap(client);
+  const queries = new MonitorQueries(timed, DATABASE);
+  const fitter = new BaselineFitter(queries, new BaselineStore(timed, DATABASE), Date.now);
+  const watermark = await queries.watermark(spec.modelId);
+  if (watermark === null) throw new Error(`no prediction of ${spec.modelId} is stored`);
+  log.timings = [];
+  const started = performance.now();
+  const fitted = await fitter.baselineFor(spec, 'bench.model.json', specHash(spec), WINDOW_START, watermark);
+  const report: FitReport = {
+    seconds: (performance.now() - started) / 1000,
+    clickhouseSeconds: log.span(),
+    rowCount: fitted.rowCount,
+    version: fitted.version,
+    segmentGroups: [...fitted.segmentGroups].map(([segment, groups]) => [segment, [...groups]]),
+  };
+  await client.close();
+  writeFileSync(fitFile(dataDirectory, size), JSON.stringify(report));
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3, one process per window: evaluate with the stored baseline, then the exact report on the same rows.
 
 interface EvaluationRun {
   seconds: number;
@@ -501,24 +541,22 @@ async function evaluateStep(dataDirectory: string, size: number, repeats: number
   const log = new QueryLog();
   const timed = log.wrap(client);
   const queries = new MonitorQueries(timed, DATABASE);
-  const fitter = new BaselineFitter(queries, new BaselineStore(timed, DATABASE), Date.now);
   const results = new MetricResultsStore(client, DATABASE);
   const watermark = await queries.watermark(spec.modelId);
   if (watermark === null) throw new Error(`no prediction of ${spec.modelId} is stored`);
   await settle();
   const opened = memoryNow();
 
-  // The baseline, fitted as the monitor fits it on a window's first evaluation; cached after.
-  log.timings = [];
-  const fitStarted = performance.now();
-  const baseline = await fitter.baselineFor(spec, 'bench.model.json', hash, WINDOW_START, watermark);
-  const fitSeconds = (performance.now() - fitStarted) / 1000;
-  const fitClickhouseSeconds = log.span();
+  // The baseline the fit step stored, as the monitor holds it in its cache after the first fit.
+  const fit = JSON.parse(readFileSync(fitFile(dataDirectory, size), 'utf8')) as FitReport;
+  const profile = await new BaselineStore(client, DATABASE).load(spec.modelId, fit.version);
+  if (profile === null) throw new Error(`baseline ${fit.version} of ${spec.modelId} is not stored`);
+  const baseline: FittedBaseline = { profile, rowCount: fit.rowCount, version: fit.version, segmentGroups: new Map(fit.segmentGroups.map(([segment, groups]) => [segment, new Map(groups)])) };
 
   // The steps of Monitor.evaluateWindow for one window, the baseline from the fitter's cache.
   const evaluate = async (): Promise<{ run: EvaluationRun; rows: ResultRow[]; sketch: SerializedWindowSketch; predictions: number; outcomes: number }> => {
     const started = performance.now();
-    const fitted = await fitter.baselineFor(spec, 'bench.model.json', hash, WINDOW_START, watermark);
+    const fitted = baseline;
     log.timings = [];
     const cellsStarted = performance.now();
     // As the monitor does, which knows a window's predictions from its summary.
@@ -634,7 +672,7 @@ async function evaluateStep(dataDirectory: string, size: number, repeats: number
     size,
     predictions: first.predictions,
     outcomes: first.outcomes,
-    fit: { seconds: fitSeconds, clickhouseSeconds: fitClickhouseSeconds, rowCount: baseline.rowCount },
+    fit: { seconds: fit.seconds, clickhouseSeconds: fit.clickhouseSeconds, rowCount: fit.rowCount },
     runs,
     queriesAlone,
     floorSeconds,
@@ -723,7 +761,10 @@ function printWindow(out: (line?: string) => void, report: EvaluationReport, pyt
   const { exact, memory } = report;
   out();
   out(`  window of ${count(report.size)} predictions (${count(report.predictions)} sketched, ${count(report.outcomes)} outcomes)`);
-  out(`    baseline fit (BaselineFitter, ${count(report.fit.rowCount)} predictions read, fitted and saved): ${report.fit.seconds.toFixed(2)} s, ClickHouse answering ${report.fit.clickhouseSeconds.toFixed(2)} s of it`);
+  out(
+    `    baseline fit (BaselineFitter, ${count(report.fit.rowCount)} predictions read, fitted and saved, in a process of its own): ${report.fit.seconds.toFixed(2)} s, ` +
+      `ClickHouse answering ${report.fit.clickhouseSeconds.toFixed(2)} s of it`,
+  );
   const runs = report.runs.length === 1 ? '1 run' : `median of ${report.runs.length} runs: ${report.runs.map((run) => run.seconds.toFixed(2)).join(', ')} s`;
   out(`    evaluation (readWindowCells + fromJSON + report rows): ${seconds.toFixed(2)} s (${runs}), ${count(Math.round(report.predictions / seconds))} predictions/s`);
   const core = middle.fromJsonSeconds + middle.reportSeconds;
@@ -747,7 +788,7 @@ function printWindow(out: (line?: string) => void, report: EvaluationReport, pyt
   );
   out(`    ${count(report.resultRows)} result rows (${Object.entries(report.rowsByKind).map(([kind, rows]) => `${kind} ${rows}`).join(', ')}; ${report.alerts} alert) from ${count(report.cells)} sketch cells`);
   out(
-    `    memory: RSS ${mebibytes(memory.opened.rss)} with the database open, ${mebibytes(memory.beforeEvaluation.rss)} after the fit, peak ${mebibytes(memory.peak.rss)} during the first evaluation (embedded ClickHouse included); ` +
+    `    memory: RSS ${mebibytes(memory.opened.rss)} with the database open, ${mebibytes(memory.beforeEvaluation.rss)} with the stored baseline loaded, peak ${mebibytes(memory.peak.rss)} during the first evaluation (embedded ClickHouse included); ` +
       `JS heap ${mebibytes(memory.beforeEvaluation.heap)} before it, peak ${mebibytes(memory.peak.heap)}`,
   );
   out(
@@ -799,6 +840,7 @@ async function main(): Promise<void> {
     for (const size of sizes) {
       process.stderr.write(`bench:monitor  evaluating the ${count(size)} window\n`);
       const bound = EVALUATE_TIMEOUT_MS + Math.round(size * EVALUATE_TIMEOUT_MS_PER_PREDICTION);
+      runStep(['--step=fit', `--data=${dataDirectory}`, `--size=${size}`], bound, `fitting the ${count(size)} window's baseline`);
       const report = JSON.parse(runStep(['--step=evaluate', `--data=${dataDirectory}`, `--size=${size}`, `--repeats=${repeats}`], bound, `evaluating the ${count(size)} window`)) as EvaluationReport;
       let evidently: EvidentlyResult | null = null;
       if (python !== undefined) {
@@ -869,5 +911,6 @@ function runLatencyBenchmark(): void {
 }
 
 if (options.step === 'generate') await generateStep(options.data!, options.sizes!.split(',').map(Number), Number(options.reference), Number(options['history-days']));
+else if (options.step === 'fit') await fitStep(options.data!, Number(options.size));
 else if (options.step === 'evaluate') await evaluateStep(options.data!, Number(options.size), Math.max(1, Number(options.repeats)));
 else await main();
