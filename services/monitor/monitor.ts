@@ -10,6 +10,7 @@ import { readWindowCells } from '../adapters/clickhouse/window-cells.js';
 import { checkModelsFolder } from '../adapters/model-spec/models-folder.js';
 import type { LatestWindow, MonitorMetrics } from '../adapters/telemetry/monitor-metrics.js';
 import type { ResultRow } from '../core/metrics/result-row.js';
+import { LabelDelaySketch } from '../core/metrics/sketches/label-delay-sketch.js';
 import { WindowSketch } from '../core/metrics/sketches/window-sketch.js';
 import type { ModelSpec } from '../core/model-spec/model-spec.js';
 import { specHash, windowStartOf, windowState } from '../core/monitoring/window-plan.js';
@@ -277,7 +278,7 @@ export class Monitor {
       spec,
       state,
       baseline,
-      window: { ...cells.accounting, delaySeconds: cells.labelDelaySeconds, segmentGroups: cells.segmentGroups, sketch: () => WindowSketch.fromJSON(baseline.profile, cells.sketch) },
+      window: { ...cells.accounting, delays: LabelDelaySketch.fromJSON(cells.labelDelays), segmentGroups: cells.segmentGroups, sketch: () => WindowSketch.fromJSON(baseline.profile, cells.sketch) },
     });
     await this.results.record(
       {

@@ -47,6 +47,7 @@ import { modelSpecFromText } from '../../services/adapters/dataset/model-spec-fi
 import { packageVersion, projectPath } from '../../services/adapters/project/project-files.js';
 import type { ResultRow } from '../../services/core/metrics/result-row.js';
 import { datasetReport } from '../../services/core/metrics/rows/dataset-report.js';
+import { LabelDelaySketch } from '../../services/core/metrics/sketches/label-delay-sketch.js';
 import { WindowSketch, type SerializedWindowSketch } from '../../services/core/metrics/sketches/window-sketch.js';
 import { reportSettings, type ModelSpec } from '../../services/core/model-spec/model-spec.js';
 import { specHash, windowState } from '../../services/core/monitoring/window-plan.js';
@@ -571,7 +572,7 @@ async function evaluateStep(dataDirectory: string, size: number, repeats: number
       fromJsonEnded = performance.now();
       return window;
     };
-    const rows = windowRows({ spec, state, baseline: fitted, window: { ...cells.accounting, delaySeconds: cells.labelDelaySeconds, segmentGroups: cells.segmentGroups, sketch } });
+    const rows = windowRows({ spec, state, baseline: fitted, window: { ...cells.accounting, delays: LabelDelaySketch.fromJSON(cells.labelDelays), segmentGroups: cells.segmentGroups, sketch } });
     const ended = performance.now();
     const run: EvaluationRun = {
       seconds: (ended - started) / 1000,

@@ -90,11 +90,11 @@ const SEGMENTS = ['site', 'sex'];
 /**
  * Tolerances.
  * - Rows the sketches give exactly (counts, shares, binned divergences, chi-square, Brier, log loss,
- *   ECE, O/E, rates at the threshold, their Wilson intervals, fairness differences, label
- *   delays): 1e-9 relative, as the unit tests hold the same formulas to scipy; only the order of
- *   floating-point additions differs. Zeros: 1e-14 absolute.
- * - KS, Wasserstein (plain and normalised), AUROC and average precision: within the bound the row
- *   states in its reason ("from the window's sketches, within X of the exact value", or
+ *   ECE, O/E, rates at the threshold, their Wilson intervals, fairness differences): 1e-9
+ *   relative, as the unit tests hold the same formulas to scipy; only the order of floating-point
+ *   additions differs. Zeros: 1e-14 absolute.
+ * - KS, Wasserstein (plain and normalised), AUROC, average precision and the label delays' median
+ *   and 90th percentile: within the bound the row states in its reason ("from the window's sketches, within X of the exact value", or
  *   "exactly"), plus the same 1e-9 relative for rounding.
  * - The KS p-value is the asymptotic one of the sketched statistic with exact sample sizes, and
  *   falls as the statistic grows, so it must lie between scipy's kstwo.sf at D + δ and at D − δ,
@@ -108,7 +108,7 @@ const RELATIVE = 1e-9;
 const ABSOLUTE = 1e-14;
 const BINNED_FIT = 0.002;
 const UNDERFLOW_REGION = 1e-280;
-const BOUNDED_METRICS = new Set(['ks', 'wasserstein', 'wasserstein_norm', 'auroc', 'average_precision']);
+const BOUNDED_METRICS = new Set(['ks', 'wasserstein', 'wasserstein_norm', 'auroc', 'average_precision', 'label_delay_median_seconds', 'label_delay_p90_seconds']);
 /** Rows the monitor writes that no oracle here computes: CBPE's estimate needs nannyml. */
 const NOT_COMPARED = new Set(['performance|cbpe_auroc|||']);
 

@@ -9,6 +9,7 @@ import type { ResultRow } from '../../services/core/metrics/result-row.js';
 import type { MetricThreshold } from '../../services/core/metrics/rows/threshold-policy.js';
 import { windowReport } from '../../services/core/metrics/rows/window-report.js';
 import type { NumericReferenceProfile, SerializedNumericFeatureSketch } from '../../services/core/metrics/sketches/numeric-feature-sketch.js';
+import { LabelDelaySketch } from '../../services/core/metrics/sketches/label-delay-sketch.js';
 import {
   fitReferenceProfile,
   WindowSketch,
@@ -248,7 +249,7 @@ interface CoreWindow {
   window: WindowSketch;
   accounting: WindowAccounting;
   /** Seconds from each scored outcome's prediction to its observation. */
-  delaysSeconds: number[];
+  delaysMs: number[];
   /** Sketched predictions per group of each segment attribute. */
   segmentGroups: Map<string, Map<string, number>>;
 }
@@ -277,7 +278,7 @@ function coreWindow(profile: ReferenceProfile, events: GeneratedEvents): CoreWin
     outcomesOfRefusedPredictions: 0,
     outcomesWithoutPrediction: outcomes.filter((event) => inWindow(event.observed_at) && !firstCopies.has(event.prediction_id)).length,
   };
-  const delaysSeconds: number[] = [];
+  const delaysMs: number[] = [];
   const segmentGroups = new Map(shape.segments.map((segment) => [segment, new Map<string, number>()]));
   for (const event of predictions) {
     if (!inWindow(event.occurred_at)) continue;
@@ -305,10 +306,10 @@ function coreWindow(profile: ReferenceProfile, events: GeneratedEvents): CoreWin
     if (latest.label.kind === 'binary' && (latest.label.value === 0 || latest.label.value === 1)) {
       window.addOutcome({ score: event.score, label: latest.label.value, segments: event.segments });
       accounting.outcomes += 1;
-      delaysSeconds.push((latest.observed_at - event.occurred_at) / 1000);
+      delaysMs.push(latest.observed_at - event.occurred_at);
     } else accounting.unscoredOutcomes += 1;
   }
-  return { window, accounting, delaysSeconds, segmentGroups };
+  return { window, accounting, delaysMs, segmentGroups };
 }
 
 /** The quantile interpolated linearly between order statistics (Hyndman and Fan's type 7, numpy's default). */
@@ -464,18 +465,27 @@ describe.each(['columns', 'arrays'] as const)('a window aggregated in ClickHouse
   });
 
   it('gives the label coverage, delay quantiles and unmatched outcomes of the stored events', () => {
-    const { delaysSeconds, accounting } = expected;
-    expect(delaysSeconds).toHaveLength(accounting.outcomes);
-    const median = linearQuantile(delaysSeconds, 0.5);
-    const ninetiethPercentile = linearQuantile(delaysSeconds, 0.9);
-    // Delays are whole milliseconds, so interpolation is the only rounding: a few ulps at most.
-    expect(relativeDifference(cells.labelDelaySeconds!.median, median)).toBeLessThanOrEqual(4 * Number.EPSILON);
-    expect(relativeDifference(cells.labelDelaySeconds!.ninetiethPercentile, ninetiethPercentile)).toBeLessThanOrEqual(4 * Number.EPSILON);
+    const { delaysMs, accounting } = expected;
+    expect(delaysMs).toHaveLength(accounting.outcomes);
+    // ClickHouse buckets each delay as the core does, bucket for bucket.
+    const coreDelays = new LabelDelaySketch();
+    for (const delay of delaysMs) coreDelays.add(delay);
+    expect(cells.labelDelays).toEqual(coreDelays.toJSON());
+    expect(coreDelays.bucketCount).toBeGreaterThan(10);
 
-    const rows = new Map(labelRows({ ...cells.accounting, delaySeconds: cells.labelDelaySeconds }, 'final', () => undefined).map((row) => [row.metric, row]));
+    const rows = new Map(labelRows({ ...cells.accounting, delays: LabelDelaySketch.fromJSON(cells.labelDelays) }, 'final', () => undefined).map((row) => [row.metric, row]));
     expect(rows.get('label_coverage')).toMatchObject({ value: accounting.outcomes / accounting.predictions, n_current: accounting.predictions });
-    expect(rows.get('label_delay_median_seconds')?.value).toBe(cells.labelDelaySeconds!.median);
-    expect(rows.get('label_delay_p90_seconds')).toMatchObject({ value: cells.labelDelaySeconds!.ninetiethPercentile, n_current: accounting.outcomes });
+    // The quantiles are the exact ones (numpy's linear) within the bound each row states.
+    for (const [metric, level] of [['label_delay_median_seconds', 0.5], ['label_delay_p90_seconds', 0.9]] as const) {
+      const row = rows.get(metric)!;
+      expect(row.n_current).toBe(accounting.outcomes);
+      const bound = /within ([0-9.e+-]+) of the exact value|(exactly)/.exec(row.reason ?? '');
+      expect(bound, `${metric}: ${row.reason}`).not.toBeNull();
+      const stated = bound![2] !== undefined ? 0 : Number(bound![1]);
+      const exact = linearQuantile(delaysMs, level) / 1000;
+      expect(Math.abs(row.value! - exact), metric).toBeLessThanOrEqual(stated + 4 * Number.EPSILON * exact);
+      expect(stated, metric).toBeLessThanOrEqual(exact / 256);
+    }
     expect(rows.get('unmatched_outcomes')?.value).toBe(accounting.outcomesWithoutPrediction);
   });
 
@@ -498,7 +508,7 @@ describe.each(['columns', 'arrays'] as const)('a window aggregated in ClickHouse
     expectCellsOfCore(profile, inlined, expected.window);
     expect(inlined.accounting).toEqual(expected.accounting);
     expect(inlined.segmentGroups).toEqual(expected.segmentGroups);
-    expect(inlined.labelDelaySeconds).toEqual(cells.labelDelaySeconds);
+    expect(inlined.labelDelays).toEqual(cells.labelDelays);
   });
 
   it('reads a model with no features but its score and no segment attributes', async () => {
@@ -544,7 +554,7 @@ describe.each(['columns', 'arrays'] as const)('a window aggregated in ClickHouse
     const empty = await readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: WINDOW_END + 10 * HOUR, end: WINDOW_END + 20 * HOUR }, { numericCells });
     expect(WindowSketch.fromJSON(profile, empty.sketch).toJSON()).toEqual(new WindowSketch(profile).toJSON());
     expect(Object.values(empty.accounting).every((count) => count === 0)).toBe(true);
-    expect(empty.labelDelaySeconds).toBeNull();
+    expect(empty.labelDelays).toEqual({ buckets: [] });
     expect(empty.segmentGroups).toEqual(new Map(shape.segments.map((segment) => [segment, new Map()])));
   });
 

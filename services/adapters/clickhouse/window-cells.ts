@@ -5,7 +5,7 @@ import type { NumericReferenceProfile, SerializedNumericFeatureSketch } from '..
 import { DEFAULT_RESOLUTION, type SerializedScoreLabelSketch } from '../../core/metrics/sketches/score-label-sketch.js';
 import type { ReferenceProfile, SerializedWindowSketch } from '../../core/metrics/sketches/window-sketch.js';
 import { CompensatedSum } from '../../core/metrics/statistics/compensated-sum.js';
-import type { WindowLabels } from '../../core/monitoring/label-rows.js';
+import { BUCKET_BITS, type SerializedLabelDelaySketch } from '../../core/metrics/sketches/label-delay-sketch.js';
 import type { SegmentGroupCounts } from '../../core/monitoring/volume-rows.js';
 
 /**
@@ -55,9 +55,8 @@ import type { SegmentGroupCounts } from '../../core/monitoring/volume-rows.js';
  *    predictions in score bins (positives, negatives, sum of scores, by -Resample) and their exact
  *    sums (squared scores, positive scores, log loss), and the count of all predictions for the
  *    volume rows; the population's row also carries the score sketch of all predictions, the
- *    accounting and the exact quantiles of the scored outcomes' delays (observed_at − occurred_at
- *    of the prediction, quantileExactInclusive: linear interpolation between order statistics,
- *    numpy's default);
+ *    accounting and the scored outcomes' delays (observed_at − occurred_at of the prediction, in
+ *    milliseconds) in the buckets of LabelDelaySketch: count, minimum and maximum per bucket;
  * 3. per categorical feature, the count of each category, missing being the NULL category;
  * 4. the outcomes observed in the window whose prediction is not stored.
  * A ClickHouse server without materialized CTEs gets the same query with the rows inlined into
@@ -109,8 +108,8 @@ export interface WindowCells {
   /** The window's sketches in their serialised form: WindowSketch.fromJSON(profile, sketch). */
   sketch: SerializedWindowSketch;
   accounting: WindowAccounting;
-  /** Seconds from prediction to outcome over the `accounting.outcomes`; null when there are none. */
-  labelDelaySeconds: WindowLabels['delaySeconds'];
+  /** Milliseconds from prediction to outcome of the `accounting.outcomes`: LabelDelaySketch.fromJSON(labelDelays). */
+  labelDelays: SerializedLabelDelaySketch;
   /** The window's predictions (those sketched) per group of each segment attribute. */
   segmentGroups: SegmentGroupCounts;
 }
@@ -151,6 +150,9 @@ const LARGEST_CELL = Number.MAX_SAFE_INTEGER;
 /** Added to an outcome's epoch milliseconds so that the packed outcome stays positive for any DateTime64(3). */
 const OUTCOME_TIME_OFFSET = 2 ** 50;
 
+/** The LabelDelaySketch bucket of window_rows' delay_ms, as delayBucket computes it: the top bits of |delay| as a double, negated below zero. */
+const delayBucket = `if(delay_ms < 0, -toInt64(bitShiftRight(reinterpretAsUInt64(toFloat64(-delay_ms)), ${64 - BUCKET_BITS})) - 1, toInt64(bitShiftRight(reinterpretAsUInt64(toFloat64(delay_ms)), ${64 - BUCKET_BITS})))`;
+
 /**
  * One row of the answer. Every branch returns these columns; which ones a row fills depends on its
  * kind (see the branches in windowCellsQuery). A server quotes 64-bit integers, chDB does not.
@@ -170,6 +172,10 @@ type CellRow = [
   extraIndices: (number | string)[],
   extraCounts: (number | string)[],
   extraValues: number[],
+  delayBuckets: (number | string)[],
+  delayCounts: (number | string)[],
+  delayMinima: (number | string)[],
+  delayMaxima: (number | string)[],
 ];
 
 const COLUMNS: readonly (readonly [name: string, type: string, empty: string])[] = [
@@ -187,6 +193,10 @@ const COLUMNS: readonly (readonly [name: string, type: string, empty: string])[]
   ['extra_indices', 'Array(Int64)', '[]'],
   ['extra_counts', 'Array(UInt64)', '[]'],
   ['extra_values', 'Array(Float64)', '[]'],
+  ['delay_buckets', 'Array(Int64)', '[]'],
+  ['delay_counts', 'Array(UInt64)', '[]'],
+  ['delay_minima', 'Array(Int64)', '[]'],
+  ['delay_maxima', 'Array(Int64)', '[]'],
 ];
 
 /** Reads the cells of every sketch of one window; see the module comment for what is counted where. */
@@ -377,7 +387,7 @@ function windowRows(database: string, profile: ReferenceProfile, materialized: b
         refused, NOT is_repeated AND NOT refused AS sketched,
         toUInt64(outcome.outcome_count) AS outcome_count,
         toUInt8(outcome.latest % 4) AS status,
-        if(status >= 2, (intDiv(outcome.latest, 4) - ${OUTCOME_TIME_OFFSET} - toUnixTimestamp64Milli(prediction.occurred_at)) / 1000, 0.) AS delay_seconds,
+        if(status >= 2, toInt64(intDiv(outcome.latest, 4) - ${OUTCOME_TIME_OFFSET}) - toUnixTimestamp64Milli(prediction.occurred_at), 0) AS delay_ms,
         score,
         toUInt16(least(${DEFAULT_RESOLUTION - 1}, floor(score * ${DEFAULT_RESOLUTION}))) AS score_bin,
         multiIf(status = 3, -log(least(greatest(score, ${clip}), 1 - ${clip})), status = 2, -log1p(-least(greatest(score, ${clip}), 1 - ${clip})), 0.) AS log_loss
@@ -606,7 +616,11 @@ function windowCellsQuery(database: string, profile: ReferenceProfile, options: 
       ...scoreLabelCells,
       name: "''",
       tallies: 'arrayConcat([predictions, scored], accounting)',
-      totals: 'arrayConcat([squared_sum, positive_sum, log_loss_sum], delays)',
+      totals: '[squared_sum, positive_sum, log_loss_sum]',
+      delay_buckets: 'delay_count_map.1',
+      delay_counts: 'delay_count_map.2',
+      delay_minima: 'delay_minimum_map.2',
+      delay_maxima: 'delay_maximum_map.2',
       extra_indices: `arrayFilter((bin, count) -> count > 0, range(0, ${DEFAULT_RESOLUTION}), score_counts)`,
       extra_counts: 'arrayFilter(count -> count > 0, score_counts)',
       extra_values: 'arrayFilter((sum, count) -> count > 0, score_sums, score_counts)',
@@ -617,7 +631,9 @@ function windowCellsQuery(database: string, profile: ReferenceProfile, options: 
           sumKahanIfResample(0, ${DEFAULT_RESOLUTION}, 1)(score, sketched, score_bin) AS score_sums,
           [countIf(is_repeated), countIf(NOT is_repeated AND refused), sumIf(outcome_count, NOT is_repeated AND refused),
            sumIf(outcome_count, sketched), countIf(sketched AND outcome_count > 0), countIf(sketched AND status = 1)] AS accounting,
-          quantilesExactInclusiveIf(0.5, 0.9)(delay_seconds, sketched AND status >= 2) AS delays
+          sumMapIf([${delayBucket}], [toUInt64(1)], sketched AND status >= 2) AS delay_count_map,
+          minMapIf([${delayBucket}], [delay_ms], sketched AND status >= 2) AS delay_minimum_map,
+          maxMapIf([${delayBucket}], [delay_ms], sketched AND status >= 2) AS delay_maximum_map
         FROM window_rows`)}`);
   if (segments.length > 0) {
     const groups = segments.map((_, index) => `group_${index + 1}`);
@@ -708,10 +724,13 @@ function assembleCells(profile: ReferenceProfile, rows: readonly CellRow[], outs
     outcomesOfRefusedPredictions: 0,
     outcomesWithoutPrediction: 0,
   };
-  let delays: (number | null)[] = [];
+  const labelDelays: SerializedLabelDelaySketch = { buckets: [] };
   const grouped = new Set(outsideRows.map((row) => row[1]));
 
-  for (const [kind, position, name, tallies, totals, indices, counts, otherCounts, sums, minima, maxima, extraIndices, extraCounts, extraValues] of [...rows, ...outsideRows]) {
+  for (const [kind, position, name, tallies, totals, indices, counts, otherCounts, sums, minima, maxima, extraIndices, extraCounts, extraValues, delayBuckets, delayCounts, delayMinima, delayMaxima] of [
+    ...rows,
+    ...outsideRows,
+  ]) {
     if (kind === 'numeric' || kind === 'outside') {
       const sketch = numeric[position - 1]!;
       indices.forEach((index, cell) => sketch.values.cells.push([Number(index), Number(counts[cell]), sums[cell]!, minima[cell]!, maxima[cell]!]));
@@ -745,7 +764,7 @@ function assembleCells(profile: ReferenceProfile, rows: readonly CellRow[], outs
           outcomesOfRefusedPredictions: outcomesOfRefused,
         });
         scores.bins = extraIndices.map((bin, index) => [Number(bin), Number(extraCounts[index]), extraValues[index]!]);
-        delays = totals.slice(3);
+        labelDelays.buckets = delayBuckets.map((key, index) => [Number(key), Number(delayCounts[index]), Number(delayMinima[index]), Number(delayMaxima[index])]);
       }
     } else if (kind === 'category') {
       const sketch = categories[position - 1]!;
@@ -763,11 +782,10 @@ function assembleCells(profile: ReferenceProfile, rows: readonly CellRow[], outs
   for (const feature of profile.features) features[feature.name] = feature.type === 'numeric' ? numeric[numericPosition++]! : categories[categoricalPosition++]!;
   const groups: SerializedWindowSketch['groups'] = {};
   segments.forEach((segment, index) => (groups[segment] = Object.fromEntries(labelled[index + 1]!)));
-  const [median, ninetiethPercentile] = delays;
   return {
     sketch: { version: 1, features, scores, labelled: labelled[0]!.get('') ?? emptyScoreLabelSketch(), groups },
     accounting,
-    labelDelaySeconds: accounting.outcomes > 0 && median != null && ninetiethPercentile != null ? { median, ninetiethPercentile } : null,
+    labelDelays,
     segmentGroups,
   };
 }

@@ -1,5 +1,7 @@
 import { resultRow, type ResultRow } from '../metrics/result-row.js';
+import { sketchNote } from '../metrics/rows/drift-rows.js';
 import { classify, type ThresholdLookup } from '../metrics/rows/threshold-policy.js';
+import type { LabelDelaySketch } from '../metrics/sketches/label-delay-sketch.js';
 
 /**
  * The labels of a window: how many of its predictions have an outcome, how long outcomes took,
@@ -13,10 +15,10 @@ export interface WindowLabels {
   /** Binary outcomes joined to them (the latest outcome of each prediction). */
   outcomes: number;
   /**
-   * Exact quantiles of observed_at − occurred_at over those outcomes, in seconds, interpolated
-   * linearly between order statistics (Hyndman and Fan's type 7, numpy's default); null without outcomes.
+   * observed_at − occurred_at of those outcomes, whose quantiles (Hyndman and Fan's type 7, numpy's
+   * default) the rows give within the bound the sketch states.
    */
-  delaySeconds: { median: number; ninetiethPercentile: number } | null;
+  delays: LabelDelaySketch;
   /** Outcomes observed in the window whose prediction is not stored. */
   outcomesWithoutPrediction: number;
 }
@@ -44,15 +46,17 @@ export function labelRows(labels: WindowLabels, state: 'provisional' | 'final', 
     if (state === 'provisional') coverage = { ...coverage, status: 'ok', reason: PROVISIONAL_COVERAGE_REASON };
   }
 
-  const delay = (metric: string, pick: (delays: NonNullable<WindowLabels['delaySeconds']>) => number): ResultRow =>
-    labels.delaySeconds === null
+  const delay = (metric: string, probability: number): ResultRow => {
+    const quantile = labels.delays.quantileSeconds(probability);
+    return quantile === null
       ? resultRow({ kind: 'labels', metric, n_current: 0, status: 'undefined', reason: 'no outcome has arrived for this window yet' })
-      : judged(metric, pick(labels.delaySeconds), { n_current: labels.outcomes });
+      : judged(metric, quantile.value, { n_current: labels.delays.count, reason: sketchNote(quantile.maximumError) });
+  };
 
   return [
     coverage,
-    delay('label_delay_median_seconds', (delays) => delays.median),
-    delay('label_delay_p90_seconds', (delays) => delays.ninetiethPercentile),
+    delay('label_delay_median_seconds', 0.5),
+    delay('label_delay_p90_seconds', 0.9),
     judged('unmatched_outcomes', labels.outcomesWithoutPrediction, {}),
   ];
 }

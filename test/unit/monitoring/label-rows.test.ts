@@ -2,13 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { MetricThreshold } from '../../../services/core/metrics/rows/threshold-policy.js';
 import { labelRows, PROVISIONAL_COVERAGE_REASON, provisionalBelowCoverage, type WindowLabels } from '../../../services/core/monitoring/label-rows.js';
 import { resultRow } from '../../../services/core/metrics/result-row.js';
+import { LabelDelaySketch } from '../../../services/core/metrics/sketches/label-delay-sketch.js';
 
 const THRESHOLDS: Record<string, MetricThreshold> = {
   label_coverage: { warn: 0.8, alert: 0.5, direction: 'below' },
   label_delay_p90_seconds: { warn: 172_800, alert: 259_200, direction: 'above' },
 };
 const thresholds = (metric: string): MetricThreshold | undefined => THRESHOLDS[metric];
-const LABELS: WindowLabels = { predictions: 200, outcomes: 80, delaySeconds: { median: 90_000, ninetiethPercentile: 300_000 }, outcomesWithoutPrediction: 3 };
+/** 80 delays: 40 of 90,000 s, then 40 of 300,000 s, so the median is 195,000 s and the 90th percentile 300,000 s, both exact. */
+const delays = new LabelDelaySketch();
+for (let index = 0; index < 80; index++) delays.add(index < 40 ? 90_000_000 : 300_000_000);
+const LABELS: WindowLabels = { predictions: 200, outcomes: 80, delays, outcomesWithoutPrediction: 3 };
 const byMetric = (labels: WindowLabels, state: 'provisional' | 'final') => new Map(labelRows(labels, state, thresholds).map((row) => [row.metric, row]));
 
 describe('label rows', () => {
@@ -16,7 +20,7 @@ describe('label rows', () => {
     const rows = byMetric(LABELS, 'final');
     expect([...rows.keys()]).toEqual(['label_coverage', 'label_delay_median_seconds', 'label_delay_p90_seconds', 'unmatched_outcomes']);
     expect(rows.get('label_coverage')).toMatchObject({ kind: 'labels', value: 0.4, n_current: 200, status: 'alert', threshold: 0.5, reason: null });
-    expect(rows.get('label_delay_median_seconds')).toMatchObject({ value: 90_000, n_current: 80, status: 'ok', threshold: null });
+    expect(rows.get('label_delay_median_seconds')).toMatchObject({ value: 195_000, n_current: 80, status: 'ok', threshold: null, reason: "from the window's sketches, exactly" });
     expect(rows.get('label_delay_p90_seconds')).toMatchObject({ value: 300_000, n_current: 80, status: 'alert', threshold: 259_200 });
     expect(rows.get('unmatched_outcomes')).toMatchObject({ value: 3, status: 'ok' });
   });
@@ -28,7 +32,7 @@ describe('label rows', () => {
   });
 
   it('leaves the delays undefined until an outcome arrives', () => {
-    const rows = byMetric({ ...LABELS, outcomes: 0, delaySeconds: null }, 'final');
+    const rows = byMetric({ ...LABELS, outcomes: 0, delays: new LabelDelaySketch() }, 'final');
     expect(rows.get('label_coverage')).toMatchObject({ value: 0, status: 'alert' });
     for (const metric of ['label_delay_median_seconds', 'label_delay_p90_seconds']) {
       expect(rows.get(metric)).toMatchObject({ value: null, n_current: 0, status: 'undefined', reason: 'no outcome has arrived for this window yet' });

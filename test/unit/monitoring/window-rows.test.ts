@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../../../services/adapters/dataset/dataset-file.js';
+import { LabelDelaySketch } from '../../../services/core/metrics/sketches/label-delay-sketch.js';
 import type { WindowSketch } from '../../../services/core/metrics/sketches/window-sketch.js';
 import type { ModelSpec } from '../../../services/core/model-spec/model-spec.js';
 import { countSegmentGroups } from '../../../services/core/monitoring/volume-rows.js';
@@ -31,12 +32,19 @@ function windowOf(rows: number, silentSite?: string): { input: WindowRowsInput['
       predictions: kept.length,
       outcomes: kept.length,
       outcomesWithoutPrediction: 0,
-      delaySeconds: { median: 3_600, ninetiethPercentile: 7_200 },
+      delays: delaysOf(kept.length),
       segmentGroups: countSegmentGroups(fixture.spec.segments, (segment) => subset(fixture.current.categorical.get(segment)!)),
       sketch,
     },
     sketchesBuilt: () => built,
   };
+}
+
+/** One delay per outcome, an hour or two. */
+function delaysOf(count: number): LabelDelaySketch {
+  const delays = new LabelDelaySketch();
+  for (let index = 0; index < count; index++) delays.add(index % 2 === 0 ? 3_600_000 : 7_200_000);
+  return delays;
 }
 
 const baselineOf = (dataset: Dataset, rows = dataset.scores.length) => ({
