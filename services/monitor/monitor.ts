@@ -5,8 +5,8 @@ import { clickhouseErrorIdentity } from '../adapters/clickhouse/storage-errors.j
 import { BaselineStore } from '../adapters/clickhouse/baseline-store.js';
 import { MetricResultsStore } from '../adapters/clickhouse/metric-results-store.js';
 import { MonitorMembership } from '../adapters/clickhouse/monitor-membership.js';
-import { MonitorQueries } from '../adapters/clickhouse/monitor-queries.js';
-import { readWindowCells } from '../adapters/clickhouse/window-cells.js';
+import { MonitorQueries, type WindowSummary } from '../adapters/clickhouse/monitor-queries.js';
+import { WindowCellsStore } from '../adapters/clickhouse/window-cells-store.js';
 import { checkModelsFolder } from '../adapters/model-spec/models-folder.js';
 import type { LatestWindow, MonitorMetrics } from '../adapters/telemetry/monitor-metrics.js';
 import type { ResultRow } from '../core/metrics/result-row.js';
@@ -14,10 +14,12 @@ import { LabelDelaySketch } from '../core/metrics/sketches/label-delay-sketch.js
 import { WindowSketch } from '../core/metrics/sketches/window-sketch.js';
 import type { ModelSpec } from '../core/model-spec/model-spec.js';
 import { specHash, windowStartOf, windowState } from '../core/monitoring/window-plan.js';
+import { composeSummaries, partSizeOf, type ComposedSummary } from '../core/monitoring/window-parts.js';
 import { windowRows } from '../core/monitoring/window-rows.js';
 import { ownerOf, workUnit } from '../core/monitoring/work-assignment.js';
 import { formatDuration } from '../core/time/duration.js';
 import { BaselineFitter } from './baseline-fitter.js';
+import { DEFAULT_PREDICTIONS_PER_PART, WindowCellsSource } from './window-cells-source.js';
 
 export interface MonitorOptions {
   client: ClickHouseClient;
@@ -34,6 +36,8 @@ export interface MonitorOptions {
   now?: () => number;
   /** Windows evaluated per model and size in one pass, newest first, so that a long history is worked through over several passes. */
   maximumEvaluationsPerPass?: number;
+  /** A window made of parts is merged from them from this many stored predictions per part on average; DEFAULT_PREDICTIONS_PER_PART unless given. */
+  predictionsPerPart?: number;
 }
 
 export interface PassReport {
@@ -55,8 +59,10 @@ const DEFAULT_LEASE_MS = 30_000;
  * evaluation when it holds predictions and was never evaluated, when its content changed since its
  * last evaluation (compared through a summary ClickHouse computes for the windows still within the
  * label horizon), and once more when it becomes final. Summaries are kept in memory, so after a
- * restart each window within the label horizon is evaluated once again. A failure is logged,
- * counted and retried at the next pass; it never stops the monitor.
+ * restart each window within the label horizon is evaluated once again. A window whose size is a
+ * whole number of another of the spec's sizes is summarised part by part, and its cells may be
+ * merged from its parts' stored cells (WindowCellsSource). A failure is logged, counted and retried
+ * at the next pass; it never stops the monitor.
  *
  * Monitors sharing a database split the work: every pass renews this one's membership lease, and
  * each model and window size is evaluated by the live member that rendezvous hashing picks
@@ -66,6 +72,7 @@ const DEFAULT_LEASE_MS = 30_000;
 export class Monitor {
   private readonly queries: MonitorQueries;
   private readonly results: MetricResultsStore;
+  private readonly cells: WindowCellsSource;
   private readonly baselines: BaselineFitter;
   private readonly now: () => number;
   private readonly maximumEvaluationsPerPass: number;
@@ -88,6 +95,7 @@ export class Monitor {
     this.queries = new MonitorQueries(options.client, options.database);
     this.results = new MetricResultsStore(options.client, options.database);
     this.now = options.now ?? Date.now;
+    this.cells = new WindowCellsSource(options.client, this.queries, new WindowCellsStore(options.client, options.database), this.now, options.predictionsPerPart ?? DEFAULT_PREDICTIONS_PER_PART);
     this.baselines = new BaselineFitter(this.queries, new BaselineStore(options.client, options.database), this.now);
     this.maximumEvaluationsPerPass = options.maximumEvaluationsPerPass ?? DEFAULT_MAXIMUM_EVALUATIONS_PER_PASS;
     this.membership = new MonitorMembership(options.client, options.database);
@@ -225,17 +233,22 @@ export class Monitor {
     // A window is open (provisional) while its end is after this; see windowState.
     const finalEnd = watermark - horizon;
     const openFrom = windowStartOf(finalEnd - sizeMs, sizeMs) + sizeMs;
-    // Each window to evaluate, with its summary's signature and predictions where it has one.
-    const candidates = new Map<number, { signature: string; predictions: number } | null>();
+    // Each window to evaluate, with its summary where it has one. A window made of parts is
+    // summarised part by part, so that a merge knows which parts' stored cells still hold.
+    const candidates = new Map<number, WindowSummary | ComposedSummary | null>();
+    const partSizeMs = partSizeOf(sizeMs, spec.monitoring.windowSizesMs);
     try {
       const [summaries, unevaluated, dueFinal] = await Promise.all([
-        this.queries.windowSummaries(spec.modelId, sizeMs, openFrom),
+        partSizeMs === null
+          ? this.queries.windowSummaries(spec.modelId, sizeMs, openFrom)
+          : this.queries.windowSummaries(spec.modelId, partSizeMs, openFrom).then((parts) => composeSummaries(parts, sizeMs)),
         this.queries.unevaluatedWindows(spec.modelId, sizeMs, windowSize),
         this.queries.windowsDueFinal(spec.modelId, windowSize, finalEnd),
       ]);
       for (const start of [...unevaluated, ...dueFinal]) candidates.set(start, null);
-      for (const { windowStart, signature, predictions } of summaries) {
-        if (this.evaluatedSignatures.get(windowKey(spec.modelId, windowSize, windowStart)) !== signature || candidates.has(windowStart)) candidates.set(windowStart, { signature, predictions });
+      for (const summary of summaries) {
+        const { windowStart, signature } = summary;
+        if (this.evaluatedSignatures.get(windowKey(spec.modelId, windowSize, windowStart)) !== signature || candidates.has(windowStart)) candidates.set(windowStart, summary);
       }
     } catch (error) {
       this.failed(spec.modelId, windowSize, 'planning', error);
@@ -254,7 +267,7 @@ export class Monitor {
       const labels = { model: spec.modelId, window: windowSize };
       try {
         const summary = candidates.get(windowStart);
-        await this.evaluateWindow(model, windowSize, windowStart, sizeMs, watermark, summary?.predictions);
+        await this.evaluateWindow(model, windowSize, windowStart, sizeMs, watermark, summary ?? undefined);
         if (summary) this.evaluatedSignatures.set(windowKey(spec.modelId, windowSize, windowStart), summary.signature);
         this.options.metrics.evaluations.inc(labels);
         this.options.metrics.evaluationSeconds.observe((performance.now() - began) / 1000);
@@ -268,12 +281,23 @@ export class Monitor {
     return report;
   }
 
-  private async evaluateWindow(model: ModelEntry, windowSize: string, windowStart: number, sizeMs: number, watermark: number, expectedPredictions?: number): Promise<void> {
+  private async evaluateWindow(model: ModelEntry, windowSize: string, windowStart: number, sizeMs: number, watermark: number, summary?: WindowSummary | ComposedSummary): Promise<void> {
     const { spec } = model;
     const windowEnd = windowStart + sizeMs;
     const baseline = await this.baselines.baselineFor(spec, model.file, model.hash, windowStart, watermark);
-    const cells = await readWindowCells(this.options.client, this.options.database, baseline.profile, { modelId: spec.modelId, start: windowStart, end: windowEnd }, { expectedPredictions });
     const state = windowState(windowEnd, watermark, spec.monitoring.labelHorizonMs);
+    const { cells } = await this.cells.read({
+      modelId: spec.modelId,
+      baselineVersion: baseline.version,
+      profile: baseline.profile,
+      windowSizesMs: spec.monitoring.windowSizesMs,
+      sizeMs,
+      windowStart,
+      state,
+      watermark,
+      labelHorizonMs: spec.monitoring.labelHorizonMs,
+      summary,
+    });
     const rows = windowRows({
       spec,
       state,

@@ -21,7 +21,11 @@
  *
  * Targets (printed, never failing the run: the figures are what count): a window of 1,000,000
  * predictions evaluated in at most 2 s, memory flat as windows grow, at least 50x Evidently.
- *   npm run bench:monitor -- [--sizes=100000,1000000] [--reference=100000] [--repeats=3] [--history-days=0]
+ *   npm run bench:monitor -- [--sizes=100000,1000000] [--reference=100000] [--repeats=3] [--history-days=0] [--week=1000000]
+ * The week model has 1d and 7d windows and --week predictions a day for 7 days: its daily windows
+ * are evaluated as the monitor evaluates them, which stores their cells, and its 7d window is then
+ * merged from those (WindowCellsSource), against the same 7d window read whole and Evidently on
+ * its rows.
  * With --history-days=N, each model also holds N earlier days of traffic as large as its window,
  * before its baseline: what a deployment holds after N days. It changes no result of the window,
  * only what the stored tables hold around it.
@@ -42,6 +46,7 @@ import { applyMigrations } from '../../services/adapters/clickhouse/migrations.j
 import { BASELINE_ROW_CAP, MonitorQueries } from '../../services/adapters/clickhouse/monitor-queries.js';
 import { createStorageClient } from '../../services/adapters/clickhouse/storage-client.js';
 import { readWindowCells } from '../../services/adapters/clickhouse/window-cells.js';
+import { WindowCellsStore } from '../../services/adapters/clickhouse/window-cells-store.js';
 import { datasetColumns, readModelDataset } from '../../services/adapters/dataset/model-dataset.js';
 import { modelSpecFromText } from '../../services/adapters/dataset/model-spec-file.js';
 import { packageVersion, projectPath } from '../../services/adapters/project/project-files.js';
@@ -50,10 +55,12 @@ import { datasetReport } from '../../services/core/metrics/rows/dataset-report.j
 import { LabelDelaySketch } from '../../services/core/metrics/sketches/label-delay-sketch.js';
 import { WindowSketch, type SerializedWindowSketch } from '../../services/core/metrics/sketches/window-sketch.js';
 import { reportSettings, type ModelSpec } from '../../services/core/model-spec/model-spec.js';
+import { composeSummaries, type ComposedSummary, type PartSummary } from '../../services/core/monitoring/window-parts.js';
 import { specHash, windowState } from '../../services/core/monitoring/window-plan.js';
 import { windowRows } from '../../services/core/monitoring/window-rows.js';
 import { formatDuration } from '../../services/core/time/duration.js';
 import { BaselineFitter, type FittedBaseline } from '../../services/monitor/baseline-fitter.js';
+import { WindowCellsSource } from '../../services/monitor/window-cells-source.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -62,6 +69,10 @@ const { values: options } = parseArgs({
     repeats: { type: 'string', default: '3' },
     // Days of the same model's traffic stored before the baseline, each as large as the window.
     'history-days': { type: 'string', default: '0' },
+    // Predictions per day of the week model, whose 7d window is merged from its days; 0 leaves it out.
+    week: { type: 'string', default: '1000000' },
+    // Internal: which evaluation of the week a step makes (days, merged, whole).
+    part: { type: 'string' },
     // Passed on to the event-to-gauge latency run (monitor-latency.bench.ts), which follows.
     probes: { type: 'string' },
     interval: { type: 'string' },
@@ -80,6 +91,9 @@ const BASELINE_FROM = Date.UTC(2026, 0, 1);
 /** The window evaluated: a one-day window a week after the baseline. */
 const WINDOW_START = Date.UTC(2026, 0, 8);
 const WINDOW_END = WINDOW_START + DAY_MS;
+/** The week model's 7d window: seven days from a Thursday, as 7d windows start (1970-01-01 was one), after the same baseline. */
+const WEEK_START = WINDOW_START;
+const WEEK_DAYS = 7;
 const OUTCOME_SHARE_PERCENT = 90;
 
 const NUMERIC_FEATURES = Array.from({ length: 16 }, (_, index) => `numeric_${String(index).padStart(2, '0')}`);
@@ -102,10 +116,12 @@ const EVIDENTLY_TIMEOUT_MS = 240_000;
 const LATENCY_TIMEOUT_MS = 900_000;
 
 const modelOf = (size: number): string => `bench-window-${size}`;
+const weekModelOf = (predictionsPerDay: number): string => `bench-week-${predictionsPerDay}`;
 
-function benchSpec(size: number): ModelSpec {
+/** The spec of the window model of that size, or of the week model: 1d windows, and 7d windows made of them. */
+function benchSpec(size: number, week = false): ModelSpec {
   const document = {
-    model_id: modelOf(size),
+    model_id: week ? weekModelOf(size) : modelOf(size),
     model_version: '1.0.0',
     score: 'score',
     label: 'label',
@@ -127,7 +143,7 @@ function benchSpec(size: number): ModelSpec {
       label_delay_p90_seconds: { warn: 172800, alert: 259200 },
     },
     monitoring: {
-      windows: ['1d'],
+      windows: week ? ['1d', '7d'] : ['1d'],
       baseline: { production: { from: new Date(BASELINE_FROM).toISOString(), to: new Date(BASELINE_FROM + DAY_MS).toISOString() } },
       label_horizon: '2d',
       min_window_size: 100,
@@ -365,12 +381,26 @@ interface GenerationReport {
   size: number;
   seconds: number;
   predictionsPerSecond: number;
+  /** The week model's events, not a window's. */
+  week?: boolean;
 }
 
-async function generateStep(dataDirectory: string, sizes: readonly number[], referenceSize: number, historyDays: number): Promise<void> {
+async function generateStep(dataDirectory: string, sizes: readonly number[], referenceSize: number, historyDays: number, weekPerDay: number): Promise<void> {
   const client = createStorageClient({ kind: 'embedded', dataDirectory, database: DATABASE });
   await applyMigrations(client, DATABASE);
   const reports: GenerationReport[] = [];
+  if (weekPerDay > 0) {
+    const model = weekModelOf(weekPerDay);
+    const started = performance.now();
+    await client.command({ query: predictionsInsert(DATABASE), query_params: { model, prefix: `r-week-`, start: BASELINE_FROM, count: referenceSize, seed: 1, drift: 0 } });
+    for (let day = 0; day < WEEK_DAYS; day++) {
+      await client.command({ query: predictionsInsert(DATABASE), query_params: { model, prefix: `w-week-${day}-`, start: WEEK_START + day * DAY_MS, count: weekPerDay, seed: 20 + day, drift: 1 } });
+    }
+    await client.command({ query: outcomesInsert(DATABASE), query_params: { model } });
+    const seconds = (performance.now() - started) / 1000;
+    reports.push({ size: WEEK_DAYS * weekPerDay, seconds, predictionsPerSecond: (WEEK_DAYS * weekPerDay + referenceSize) / seconds, week: true });
+    process.stderr.write(`bench:monitor  generated a week of ${WEEK_DAYS} x ${weekPerDay.toLocaleString('en-US')} predictions in ${seconds.toFixed(1)} s\n`);
+  }
   for (const size of sizes) {
     const model = modelOf(size);
     const started = performance.now();
@@ -411,11 +441,11 @@ interface FitReport {
   segmentGroups: [segment: string, groups: [group: string, count: number][]][];
 }
 
-const fitFile = (dataDirectory: string, size: number): string => join(dataDirectory, `fit-${size}.json`);
+const fitFile = (dataDirectory: string, size: number | string): string => join(dataDirectory, `fit-${size}.json`);
 
-async function fitStep(dataDirectory: string, size: number): Promise<void> {
+async function fitStep(dataDirectory: string, size: number, week: boolean): Promise<void> {
   const client = createStorageClient({ kind: 'embedded', dataDirectory, database: DATABASE });
-  const spec = benchSpec(size);
+  const spec = benchSpec(size, week);
   const log = new QueryLog();
   const timed = log.wrap(client);
   const queries = new MonitorQueries(timed, DATABASE);
@@ -433,7 +463,7 @@ async function fitStep(dataDirectory: string, size: number): Promise<void> {
     segmentGroups: [...fitted.segmentGroups].map(([segment, groups]) => [segment, [...groups]]),
   };
   await client.close();
-  writeFileSync(fitFile(dataDirectory, size), JSON.stringify(report));
+  writeFileSync(fitFile(dataDirectory, week ? `week-${size}` : size), JSON.stringify(report));
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
@@ -696,6 +726,126 @@ async function evaluateStep(dataDirectory: string, size: number, repeats: number
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// The week, one process per part: its 7 daily windows read from their events as the monitor
+// evaluates them, their cells stored; its 7d window merged from those; the same 7d window read
+// whole from its events, for comparison.
+
+type WeekPart = 'plan' | 'days' | 'merged' | 'whole';
+
+/** The plan step's summaries of the week's days, as a monitor pass summarises the parts of its 7d windows. */
+const weekSummaryFile = (dataDirectory: string): string => join(dataDirectory, 'week-summary.json');
+
+interface WeekReport {
+  part: WeekPart;
+  /** Seconds of each evaluation: each day's for `days`, the summaries' for `plan`, each run's for the others. */
+  seconds: number[];
+  /** Parts read again from their events in the first run of `merged`. */
+  partsComputed: number | null;
+  predictions: number;
+  cells: number;
+  resultRows: number;
+  rows: [key: string, value: number | null][];
+  peak: Memory;
+  beforeEvaluation: Memory;
+}
+
+async function weekStep(dataDirectory: string, perDay: number, part: WeekPart, repeats: number): Promise<void> {
+  const client = createStorageClient({ kind: 'embedded', dataDirectory, database: DATABASE });
+  const spec = benchSpec(perDay, true);
+  const queries = new MonitorQueries(client, DATABASE);
+  const source = new WindowCellsSource(client, queries, new WindowCellsStore(client, DATABASE), Date.now);
+  const watermark = await queries.watermark(spec.modelId);
+  if (watermark === null) throw new Error(`no prediction of ${spec.modelId} is stored`);
+  const fit = JSON.parse(readFileSync(fitFile(dataDirectory, `week-${perDay}`), 'utf8')) as FitReport;
+  const profile = await new BaselineStore(client, DATABASE).load(spec.modelId, fit.version);
+  if (profile === null) throw new Error(`baseline ${fit.version} of ${spec.modelId} is not stored`);
+  const baseline: FittedBaseline = { profile, rowCount: fit.rowCount, version: fit.version, segmentGroups: new Map(fit.segmentGroups.map(([segment, groups]) => [segment, new Map(groups)])) };
+  const { windowSizesMs, labelHorizonMs } = spec.monitoring;
+  const weekMs = WEEK_DAYS * DAY_MS;
+
+  if (part === 'plan') {
+    // As a monitor pass plans the 7d size: its windows summarised day by day.
+    await settle();
+    const beforeEvaluation = memoryNow();
+    const memory = new MemoryPeak();
+    memory.start();
+    const started = performance.now();
+    const [summary] = composeSummaries(await queries.windowSummaries(spec.modelId, DAY_MS, WEEK_START), weekMs);
+    const seconds = (performance.now() - started) / 1000;
+    const peak = memory.stop();
+    if (summary === undefined) throw new Error('the week has no summary');
+    writeFileSync(weekSummaryFile(dataDirectory), JSON.stringify({ ...summary, parts: [...summary.parts.values()] }));
+    await client.close();
+    const report: WeekReport = { part, seconds: [seconds], partsComputed: null, predictions: summary.predictions, cells: 0, resultRows: 0, rows: [], peak, beforeEvaluation };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const planned = JSON.parse(readFileSync(weekSummaryFile(dataDirectory), 'utf8')) as PartSummary & { parts: PartSummary[] };
+  const weekSummary: ComposedSummary = { ...planned, parts: new Map(planned.parts.map((day) => [day.windowStart, day])) };
+
+  // As Monitor.evaluateWindow: the window's cells (whole, or merged from its days), then its rows.
+  const evaluate = async (start: number, sizeMs: number, whole: boolean) => {
+    const started = performance.now();
+    const state = windowState(start + sizeMs, watermark, labelHorizonMs);
+    const summary = sizeMs === weekMs ? weekSummary : weekSummary.parts.get(start);
+    const request = { modelId: spec.modelId, baselineVersion: baseline.version, profile, windowSizesMs, sizeMs, windowStart: start, state, watermark, labelHorizonMs, summary };
+    const reading = whole
+      ? { cells: await readWindowCells(client, DATABASE, profile, { modelId: spec.modelId, start, end: start + sizeMs }, { expectedPredictions: perDay * WEEK_DAYS }), parts: null }
+      : await source.read(request);
+    const { cells } = reading;
+    const rows = windowRows({
+      spec,
+      state,
+      baseline,
+      window: { ...cells.accounting, delays: LabelDelaySketch.fromJSON(cells.labelDelays), segmentGroups: cells.segmentGroups, sketch: () => WindowSketch.fromJSON(profile, cells.sketch) },
+    });
+    return { seconds: (performance.now() - started) / 1000, reading, rows };
+  };
+
+  await settle();
+  const beforeEvaluation = memoryNow();
+  const memory = new MemoryPeak();
+  const seconds: number[] = [];
+  let last: Awaited<ReturnType<typeof evaluate>> | undefined;
+  memory.start();
+  if (part === 'days') {
+    for (let day = 0; day < WEEK_DAYS; day++) {
+      last = await evaluate(WEEK_START + day * DAY_MS, DAY_MS, false);
+      seconds.push(last.seconds);
+    }
+  } else last = await evaluate(WEEK_START, weekMs, part === 'whole');
+  const peak = memory.stop();
+  if (last === undefined) throw new Error('the week has no day');
+  const partsComputed = last.reading.parts?.computed ?? null;
+  if (part !== 'days') seconds.push(last.seconds);
+  if (part === 'whole') {
+    // The same rows for Evidently, as for the windows.
+    const folder = join(dataDirectory, `week-${perDay}`);
+    mkdirSync(folder, { recursive: true });
+    const range = spec.monitoring.baseline.kind === 'production' ? spec.monitoring.baseline : { from: 0, to: 0 };
+    await exportCsv(client, join(folder, 'reference.csv'), referenceRowsSelect(DATABASE), { model: spec.modelId, from: range.from, to: range.to });
+    await exportCsv(client, join(folder, 'window.csv'), windowRowsSelect(DATABASE), { model: spec.modelId, from: WEEK_START, to: WEEK_START + weekMs });
+  }
+  if (part === 'merged') {
+    while (seconds.length < repeats && seconds.reduce((total, run) => total + run, 0) < REPEAT_BUDGET_SECONDS) seconds.push((await evaluate(WEEK_START, weekMs, false)).seconds);
+  }
+  await client.close();
+  const report: WeekReport = {
+    part,
+    seconds,
+    partsComputed,
+    predictions: last.reading.cells.accounting.predictions,
+    cells: cellCount(last.reading.cells.sketch),
+    resultRows: last.rows.length,
+    rows: last.rows.map((row) => [rowKey(row), row.value]),
+    peak,
+    beforeEvaluation,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The run: start each step, then Evidently on each window's files, then the figures.
 
@@ -807,12 +957,78 @@ function printWindow(out: (line?: string) => void, report: EvaluationReport, pyt
   }
 }
 
+
+interface WeekRun {
+  plan: WeekReport;
+  days: WeekReport;
+  merged: WeekReport;
+  whole: WeekReport;
+  evidently: EvidentlyResult | null;
+}
+
+/** The week's steps, each in a process of its own, then Evidently on its rows. */
+function runWeek(dataDirectory: string, perDay: number, repeats: number, python: string | undefined): WeekRun {
+  const bound = EVALUATE_TIMEOUT_MS + Math.round(WEEK_DAYS * perDay * EVALUATE_TIMEOUT_MS_PER_PREDICTION);
+  const step = (part: WeekPart): WeekReport => {
+    process.stderr.write(`bench:monitor  the week: ${part}\n`);
+    return JSON.parse(runStep(['--step=week', `--data=${dataDirectory}`, `--size=${perDay}`, `--part=${part}`, `--repeats=${repeats}`], bound, `the week's ${part} step`)) as WeekReport;
+  };
+  runStep(['--step=fit', `--data=${dataDirectory}`, `--size=${perDay}`, '--part=week'], bound, "fitting the week's baseline");
+  const plan = step('plan');
+  const days = step('days');
+  const merged = step('merged');
+  const whole = step('whole');
+  let evidently: EvidentlyResult | null = null;
+  if (python !== undefined) {
+    process.stderr.write('bench:monitor  Evidently on the week\n');
+    evidently = runEvidently(python, join(dataDirectory, `week-${perDay}`));
+  }
+  rmSync(join(dataDirectory, `week-${perDay}`), { recursive: true, force: true });
+  return { plan, days, merged, whole, evidently };
+}
+
+function printWeek(out: (line?: string) => void, perDay: number, { plan, days, merged, whole, evidently }: WeekRun): void {
+  const mergedSeconds = median(merged.seconds);
+  const wholeSeconds = median(whole.seconds);
+  out();
+  out(`  a 7d window of ${count(merged.predictions)} predictions (${WEEK_DAYS} days of ${count(perDay)}; the spec has 1d and 7d windows, so the 7d window is merged from its days' cells)`);
+  out(
+    `    planning, as a monitor pass summarises the 7d size's windows day by day whichever way it then evaluates them (the same summaries as for the daily windows): ` +
+      `${plan.seconds[0]!.toFixed(2)} s, peak RSS ${mebibytes(plan.peak.rss)}`,
+  );
+  out(
+    `    its ${WEEK_DAYS} daily windows read from their events, as the monitor evaluates them, their cells stored: ${days.seconds.reduce((total, run) => total + run, 0).toFixed(2)} s in all ` +
+      `(median day ${median(days.seconds).toFixed(2)} s), peak RSS ${mebibytes(days.peak.rss)}`,
+  );
+  out(
+    `    the 7d window merged from the stored days (their cells read, checked against the plan's signatures and merged, then the report rows): ${mergedSeconds.toFixed(2)} s ` +
+      `(${merged.seconds.length === 1 ? '1 run' : `median of ${merged.seconds.length} runs: ${merged.seconds.map((run) => run.toFixed(2)).join(', ')} s`}; days read again from their events: ${merged.partsComputed})`,
+  );
+  out(`      memory: peak RSS ${mebibytes(merged.peak.rss)} (embedded ClickHouse included), JS heap ${mebibytes(merged.beforeEvaluation.heap)} before it, peak ${mebibytes(merged.peak.heap)}; ${count(merged.cells)} sketch cells`);
+  out(`    the same 7d window read whole from its events (readWindowCells): ${wholeSeconds.toFixed(2)} s, peak RSS ${mebibytes(whole.peak.rss)} -> merged is ${(wholeSeconds / mergedSeconds).toFixed(1)}x faster, in ${(merged.peak.rss / whole.peak.rss).toFixed(2)}x the memory`);
+  const wholeRows = new Map(whole.rows);
+  let largest = 0;
+  let compared = 0;
+  for (const [key, value] of merged.rows) {
+    const other = wholeRows.get(key);
+    if (value === null || other === undefined || other === null) continue;
+    compared += 1;
+    largest = Math.max(largest, Math.abs(value - other));
+  }
+  out(`      ${count(compared)} of ${count(merged.resultRows)} rows with a value in both; largest |merged - whole| ${largest.toExponential(2)} (sums added in another order)`);
+  if (evidently === null) out('    Evidently not installed, skipped');
+  else if ('timedOut' in evidently) out(`    Evidently DataDriftPreset on the same rows did not finish within ${evidently.timedOut} s -> merged is more than ${(evidently.timedOut / mergedSeconds).toFixed(1)}x faster`);
+  else out(`    Evidently ${evidently.version} DataDriftPreset on the same rows: ${evidently.seconds.toFixed(2)} s -> merged is ${(evidently.seconds / mergedSeconds).toFixed(1)}x faster, read whole ${(evidently.seconds / wholeSeconds).toFixed(1)}x`);
+}
+
 async function main(): Promise<void> {
   const sizes = options.sizes!.split(',').map(Number);
   const referenceSize = Number(options.reference);
   const repeats = Math.max(1, Number(options.repeats));
   const historyDays = Number(options['history-days']);
   if (!Number.isInteger(historyDays) || historyDays < 0 || historyDays > 60) throw new Error('--history-days takes a whole number from 0 to 60');
+  const weekPerDay = Number(options.week);
+  if (!Number.isInteger(weekPerDay) || weekPerDay < 0 || weekPerDay > 5_000_000) throw new Error('--week takes a whole number of predictions per day from 0 (no week) to 5,000,000');
   if (sizes.some((size) => !Number.isInteger(size) || size < 1) || !Number.isInteger(referenceSize) || referenceSize < 1) throw new Error('--sizes and --reference take positive whole numbers');
   const runStarted = performance.now();
   const dataDirectory = mkdtempSync(join(tmpdir(), 'vigil-bench-monitor-'));
@@ -826,12 +1042,16 @@ async function main(): Promise<void> {
     );
     const generation = JSON.parse(
       runStep(
-        ['--step=generate', `--data=${dataDirectory}`, `--sizes=${sizes.join(',')}`, `--reference=${referenceSize}`, `--history-days=${historyDays}`],
-        GENERATE_TIMEOUT_MS + historyDays * sizes.reduce((total, size) => total + size, 0) * GENERATE_TIMEOUT_MS_PER_HISTORY_PREDICTION,
+        ['--step=generate', `--data=${dataDirectory}`, `--sizes=${sizes.join(',')}`, `--reference=${referenceSize}`, `--history-days=${historyDays}`, `--week=${weekPerDay}`],
+        GENERATE_TIMEOUT_MS + (historyDays * sizes.reduce((total, size) => total + size, 0) + WEEK_DAYS * weekPerDay) * GENERATE_TIMEOUT_MS_PER_HISTORY_PREDICTION,
         'generating events',
       ),
     ) as GenerationReport[];
-    for (const { size, seconds, predictionsPerSecond } of generation) {
+    for (const { size, seconds, predictionsPerSecond, week } of generation) {
+      if (week) {
+        out(`  events of the week (${WEEK_DAYS} days of ${count(weekPerDay)} predictions) and its baseline written in ${seconds.toFixed(1)} s, ${count(Math.round(predictionsPerSecond))} predictions/s with their outcomes`);
+        continue;
+      }
       const slow = seconds > 60 * (1 + historyDays) ? ' (slow: generating this window takes longer than evaluating it should)' : '';
       out(`  events of the ${count(size)} window, its baseline${historyDays === 0 ? '' : ' and its history'} written in ${seconds.toFixed(1)} s, ${count(Math.round(predictionsPerSecond))} predictions/s with their outcomes${slow}`);
     }
@@ -852,6 +1072,9 @@ async function main(): Promise<void> {
       reports.push({ report, evidently });
       printWindow(out, report, python, evidently);
     }
+
+    const week = weekPerDay > 0 ? runWeek(dataDirectory, weekPerDay, repeats, python) : null;
+    if (week !== null) printWeek(out, weekPerDay, week);
 
     out();
     out('  targets (this machine is noisy; the figures, not the verdicts, are what count)');
@@ -884,6 +1107,23 @@ async function main(): Promise<void> {
           `(it allows ${allowed.toFixed(2)} s; the floor alone takes ${median(report.floorSeconds).toFixed(2)} s)`,
       );
     }
+    if (week !== null) {
+      const mergedSeconds = median(week.merged.seconds);
+      const smallest = reports[0]?.report;
+      if (smallest !== undefined) {
+        const rssRatio = week.merged.peak.rss / smallest.memory.peak.rss;
+        out(
+          `    memory flat, the 7d window of ${count(week.merged.predictions)} merged from its days against the ${count(smallest.size)} window read whole: ` +
+            `RSS ${mebibytes(smallest.memory.peak.rss)} -> ${mebibytes(week.merged.peak.rss)}, ${rssRatio.toFixed(2)}x, ${verdict(rssRatio <= FLAT_MEMORY_RATIO)}`,
+        );
+      }
+      if (week.evidently !== null) {
+        const timedOut = 'timedOut' in week.evidently;
+        const evidentlySeconds = 'timedOut' in week.evidently ? week.evidently.timedOut : week.evidently.seconds;
+        const ratio = evidentlySeconds / mergedSeconds;
+        out(`    at least ${TARGET_EVIDENTLY_RATIO}x Evidently on the 7d window, merged from its days: ${timedOut ? 'more than ' : ''}${ratio.toFixed(2)}x, ${verdict(ratio >= TARGET_EVIDENTLY_RATIO)}`);
+      }
+    }
     out(`  whole run ${((performance.now() - runStarted) / 1000).toFixed(0)} s, load average ${loadavg()[0]!.toFixed(1)} at the end`);
   } finally {
     rmSync(dataDirectory, { recursive: true, force: true });
@@ -911,7 +1151,8 @@ function runLatencyBenchmark(): void {
   }
 }
 
-if (options.step === 'generate') await generateStep(options.data!, options.sizes!.split(',').map(Number), Number(options.reference), Number(options['history-days']));
-else if (options.step === 'fit') await fitStep(options.data!, Number(options.size));
+if (options.step === 'generate') await generateStep(options.data!, options.sizes!.split(',').map(Number), Number(options.reference), Number(options['history-days']), Number(options.week));
+else if (options.step === 'fit') await fitStep(options.data!, Number(options.size), options.part === 'week');
+else if (options.step === 'week') await weekStep(options.data!, Number(options.size), options.part as WeekPart, Math.max(1, Number(options.repeats)));
 else if (options.step === 'evaluate') await evaluateStep(options.data!, Number(options.size), Math.max(1, Number(options.repeats)));
 else await main();

@@ -128,7 +128,8 @@ describe('migrations', () => {
       await databaseInTheOldOrder();
       const before = await storedEvents(client, target.database);
       for (const statement of reorder().statements.slice(0, cut)) await client.command({ query: statement.sql.replaceAll('{database}', target.database) });
-      expect(await applyMigrations(client, target.database)).toEqual([REORDER]);
+      // The reordering, then the migrations after it, each once.
+      expect(await applyMigrations(client, target.database)).toEqual(loadMigrations().flatMap(({ version }) => (version >= REORDER ? [version] : [])));
       expect(await sortingKeys(client, target.database)).toEqual({ predictions: 'model_id, occurred_at, event_id', outcomes: 'model_id, observed_at, event_id' });
       expect(await storedEvents(client, target.database)).toEqual(before);
       expect((await tables(client, target.database)).filter((name) => name.endsWith('_reordered'))).toEqual([]);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toOutcomeRow, toPredictionRow, type EventLineage } from '../../services/adapters/clickhouse/event-store.js';
 import { MonitorQueries } from '../../services/adapters/clickhouse/monitor-queries.js';
-import { readWindowCells, type WindowAccounting, type WindowCells } from '../../services/adapters/clickhouse/window-cells.js';
+import { readWindowCells } from '../../services/adapters/clickhouse/window-cells.js';
+import type { WindowAccounting, WindowCells } from '../../services/core/monitoring/window-parts.js';
 import type { FeatureValue, OutcomeEvent, OutcomeLabel, PredictionEvent } from '../../services/core/events/event-types.js';
 import type { ReliabilityBin } from '../../services/core/metrics/calibration/calibration.js';
 import { MISSING_GROUP } from '../../services/core/metrics/fairness/group-fairness.js';

@@ -45,6 +45,16 @@ export class MonitorQueries {
     return row === undefined || Number(row.predictions) === 0 ? null : Number(row.latest);
   }
 
+  /** Stored predictions of the model with occurred_at in [from, to), replays once: a read of the sorting key alone. */
+  async storedPredictions(modelId: string, from: number, to: number): Promise<number> {
+    const [row] = await this.rows<{ predictions: Count }>(
+      `SELECT count() AS predictions FROM ${this.database}.predictions
+       WHERE model_id = {model:String} AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`,
+      { model: modelId, from, to },
+    );
+    return Number(row?.predictions ?? 0);
+  }
+
   /** Starts of the windows that hold predictions and were never evaluated, newest first. */
   async unevaluatedWindows(modelId: string, sizeMs: number, windowSize: string): Promise<number[]> {
     const rows = await this.rows<{ window_start: Count }>(
@@ -75,14 +85,16 @@ export class MonitorQueries {
   }
 
   /**
-   * The summary of every window of the model from `from` on (a window start): predictions by their
-   * occurred_at, outcomes by the window of their prediction, as WindowCells places them.
+   * The summary of every window of the model from `from` on (a window start), and before `to` when
+   * given: predictions by their occurred_at, outcomes by the window of their prediction, as
+   * WindowCells places them. Windows without a stored prediction have none.
    */
-  async windowSummaries(modelId: string, sizeMs: number, from: number): Promise<WindowSummary[]> {
+  async windowSummaries(modelId: string, sizeMs: number, from: number, to = Number.MAX_SAFE_INTEGER): Promise<WindowSummary[]> {
     const rows = await this.rows<{ window_start: Count; predictions: Count; predictions_stored: Count; outcomes: Count; outcomes_stored: Count }>(
       `WITH recent AS (
          SELECT prediction_id, occurred_at, ingested_at FROM ${this.database}.predictions
          WHERE model_id = {model:String} AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+           AND toUnixTimestamp64Milli(occurred_at) < {to:Int64}
        )
        SELECT predicted.window_start AS window_start, predictions, predictions_stored, outcomes, outcomes_stored
        FROM (
@@ -96,7 +108,7 @@ export class MonitorQueries {
          WHERE outcome.model_id = {model:String} AND outcome.observed_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
          GROUP BY window_start
        ) AS observed ON predicted.window_start = observed.window_start`,
-      { model: modelId, size: sizeMs, from },
+      { model: modelId, size: sizeMs, from, to },
     );
     return rows.map((row) => ({
       windowStart: Number(row.window_start),

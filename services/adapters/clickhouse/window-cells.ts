@@ -6,7 +6,7 @@ import { DEFAULT_RESOLUTION, type SerializedScoreLabelSketch } from '../../core/
 import type { ReferenceProfile, SerializedWindowSketch } from '../../core/metrics/sketches/window-sketch.js';
 import { CompensatedSum } from '../../core/metrics/statistics/compensated-sum.js';
 import { BUCKET_BITS, type SerializedLabelDelaySketch } from '../../core/metrics/sketches/label-delay-sketch.js';
-import type { SegmentGroupCounts } from '../../core/monitoring/volume-rows.js';
+import type { WindowAccounting, WindowCells } from '../../core/monitoring/window-parts.js';
 
 /**
  * A window's sketches aggregated where the events are: ClickHouse reads the raw tables and returns
@@ -82,36 +82,6 @@ export interface EventWindow {
   start: number;
   /** Exclusive upper bound of the predictions' occurred_at, epoch milliseconds. */
   end: number;
-}
-
-/** Where every stored event of the window went. */
-export interface WindowAccounting {
-  /** Predictions in the window's sketches. */
-  predictions: number;
-  /** Stored predictions of the window whose prediction_id an earlier stored prediction carries. */
-  repeatedPredictions: number;
-  /** Predictions of the window left out whole: a feature of the wrong type, or a score outside [0, 1]. */
-  refusedPredictions: number;
-  /** Outcomes in the window's score-label sketches: the latest outcome of a sketched prediction, binary. */
-  outcomes: number;
-  /** Outcomes of the window's predictions that a later outcome of the same prediction replaced. */
-  supersededOutcomes: number;
-  /** Latest outcomes of sketched predictions that are not a binary 0/1 label. */
-  unscoredOutcomes: number;
-  /** Outcomes of refused predictions. */
-  outcomesOfRefusedPredictions: number;
-  /** Outcomes observed in the window whose prediction is not stored. */
-  outcomesWithoutPrediction: number;
-}
-
-export interface WindowCells {
-  /** The window's sketches in their serialised form: WindowSketch.fromJSON(profile, sketch). */
-  sketch: SerializedWindowSketch;
-  accounting: WindowAccounting;
-  /** Milliseconds from prediction to outcome of the `accounting.outcomes`: LabelDelaySketch.fromJSON(labelDelays). */
-  labelDelays: SerializedLabelDelaySketch;
-  /** The window's predictions (those sketched) per group of each segment attribute. */
-  segmentGroups: SegmentGroupCounts;
 }
 
 export interface WindowCellsOptions {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ResultRow, ResultStatus } from '../../core/metrics/result-row.js';
-import type { WindowAccounting } from '../clickhouse/window-cells.js';
+import type { WindowAccounting } from '../../core/monitoring/window-parts.js';
 
 /** A row's status as a number, so that Prometheus can compare it: the larger, the worse; 3 when it could not be computed. */
 export const STATUS_VALUE: Readonly<Record<ResultStatus, number>> = { ok: 0, warn: 1, alert: 2, undefined: 3 };

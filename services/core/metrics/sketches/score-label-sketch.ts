@@ -39,7 +39,9 @@ export class ScoreLabelSketch {
   private logLossSum = 0;
 
   constructor(readonly resolution = DEFAULT_RESOLUTION) {
-    if (!Number.isInteger(resolution) || resolution < 10 || resolution % 10 !== 0) throw new RangeError(`resolution must be a multiple of 10, got ${resolution}`);
+    if (!Number.isInteger(resolution) || resolution < 10 || resolution > MAXIMUM_RESOLUTION || resolution % 10 !== 0) {
+      throw new RangeError(`resolution must be a multiple of 10 from 10 to ${MAXIMUM_RESOLUTION}, got ${resolution}`);
+    }
     this.positives = new Float64Array(resolution);
     this.negatives = new Float64Array(resolution);
     this.scoreSums = new Float64Array(resolution);
@@ -283,6 +285,8 @@ export function edgeBin(threshold: number, resolution: number): number | null {
 
 /** 10,000 bins: AUROC within 0.002 of the exact value on the tests' data, 240 KB dense per sketch. */
 export const DEFAULT_RESOLUTION = 10_000;
+/** The finest resolution a sketch may have: 1,000,000 bins of 8 bytes per array, which bounds what a serialised sketch can ask for. */
+export const MAXIMUM_RESOLUTION = 1_000_000;
 
 function sum(values: Float64Array): number {
   let total = 0;

@@ -6,7 +6,7 @@ import {
   type ConfidenceBasedEstimationReport,
 } from '../estimation/confidence-based-estimation.js';
 import { defined, undefinedBecause, type Outcome } from '../result-row.js';
-import { DEFAULT_RESOLUTION, edgeBin, scoreBin } from './score-label-sketch.js';
+import { DEFAULT_RESOLUTION, edgeBin, MAXIMUM_RESOLUTION, scoreBin } from './score-label-sketch.js';
 import type { BoundedValue } from './value-grid-sketch.js';
 
 /**
@@ -34,7 +34,9 @@ export class ScoreSketch {
   readonly scoreSums: Float64Array;
 
   constructor(readonly resolution = DEFAULT_RESOLUTION) {
-    if (!Number.isInteger(resolution) || resolution < 10 || resolution % 10 !== 0) throw new RangeError(`resolution must be a multiple of 10, got ${resolution}`);
+    if (!Number.isInteger(resolution) || resolution < 10 || resolution > MAXIMUM_RESOLUTION || resolution % 10 !== 0) {
+      throw new RangeError(`resolution must be a multiple of 10 from 10 to ${MAXIMUM_RESOLUTION}, got ${resolution}`);
+    }
     this.counts = new Float64Array(resolution);
     this.scoreSums = new Float64Array(resolution);
   }

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BaselineStore } from '../../services/adapters/clickhouse/baseline-store.js';
+import { clickhouseTime } from '../../services/adapters/clickhouse/clickhouse-time.js';
+import { MonitorQueries } from '../../services/adapters/clickhouse/monitor-queries.js';
+import { readWindowCells } from '../../services/adapters/clickhouse/window-cells.js';
+import { WindowCellsStore } from '../../services/adapters/clickhouse/window-cells-store.js';
+import type { ResultRow } from '../../services/core/metrics/result-row.js';
+import type { ReferenceProfile } from '../../services/core/metrics/sketches/window-sketch.js';
+import type { WindowCells } from '../../services/core/monitoring/window-parts.js';
+import { WindowCellsSource, type CellsRequest } from '../../services/monitor/window-cells-source.js';
+import type { ScheduledEvent } from '../../services/simulator/traffic-schedule.js';
+import { HOUR, MODEL, monitorOn, simulatedTraffic, storeScheduled, testModelsFolder } from '../support/monitor-harness.js';
+import { openTestStorage, type StorageHarness } from '../support/pipeline-harness.js';
+
+// Daily windows merged from the cells of their hours (the spec has 1h and 1d windows) against the
+// same daily windows read whole from their events: the same rows, and the same cells. Simulated
+// sepsis-risk traffic at 200 predictions per simulated hour over 60 hours, a one-day trailing
+// baseline and a one-day label horizon, as in monitor.test.ts.
+
+const START = Date.UTC(2026, 0, 5);
+const DAY = 24 * HOUR;
+const HOURS = 60;
+const events: ScheduledEvent[] = simulatedTraffic({ seed: 7, startTime: START, hours: HOURS, perHour: 200, scenario: 'stable' });
+/** Day 1: its trailing baseline is day 0, and at the first cut it is still inside the label horizon. */
+const DAY_ONE = START + DAY;
+const FIRST_CUT = START + 44 * HOUR;
+
+/** Equal, but for doubles that differ by the order of additions: 1e-12 relative. */
+function expectClose(actual: unknown, expected: unknown, path = ''): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    if (Number.isInteger(expected) && Number.isInteger(actual)) expect(actual, path).toBe(expected);
+    else expect(Math.abs(actual - expected), path).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(expected)));
+    return;
+  }
+  if (expected instanceof Map && actual instanceof Map) {
+    expect([...actual.keys()].sort(), path).toEqual([...expected.keys()].sort());
+    for (const [key, value] of expected) expectClose(actual.get(key), value, `${path}.${String(key)}`);
+    return;
+  }
+  if (Array.isArray(expected) && Array.isArray(actual)) {
+    expect(actual.length, `${path} length`).toBe(expected.length);
+    expected.forEach((value, index) => expectClose(actual[index], value, `${path}[${index}]`));
+    return;
+  }
+  if (typeof expected === 'object' && expected !== null && typeof actual === 'object' && actual !== null) {
+    expect(Object.keys(actual).sort(), path).toEqual(Object.keys(expected).sort());
+    for (const [key, value] of Object.entries(expected)) expectClose((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
+    return;
+  }
+  expect(actual, path).toEqual(expected);
+}
+
+const rowKey = (row: ResultRow): string => [row.kind, row.metric, row.feature ?? '', row.segment ?? '', row.group ?? ''].join('|');
+/** Rows by key; a bound stated in a reason is a figure rounded up, left out of the comparison with its value. */
+const byKey = (rows: readonly ResultRow[]) => new Map(rows.map((row) => [rowKey(row), row]));
+
+describe('windows merged from their parts', () => {
+  let modelsFolder: Awaited<ReturnType<typeof testModelsFolder>>;
+  let merged: StorageHarness;
+  let whole: StorageHarness;
+  const clock = { now: Date.UTC(2026, 1, 1) };
+
+  beforeAll(async () => {
+    modelsFolder = await testModelsFolder();
+    [merged, whole] = await Promise.all([openTestStorage(), openTestStorage()]);
+    for (const storage of [merged, whole]) await storeScheduled(storage, events.filter((scheduled) => scheduled.eventTime < FIRST_CUT), FIRST_CUT);
+  });
+  afterAll(async () => {
+    await Promise.all([merged?.close(), whole?.close()]);
+    await modelsFolder?.remove();
+  });
+
+  /** The profile and version of day one's baseline, as the monitor stored it. */
+  async function dayOneBaseline(storage: StorageHarness): Promise<{ profile: ReferenceProfile; version: string }> {
+    const [window] = await monitorOn(storage, modelsFolder.directory, clock).results.latest(MODEL, '1d', DAY_ONE, DAY_ONE + DAY);
+    const version = window!.evaluation.baselineVersion;
+    const profile = await new BaselineStore(storage.client, storage.target.database).load(MODEL, version);
+    return { profile: profile!, version };
+  }
+
+  const sourceOn = (storage: StorageHarness) => {
+    const queries = new MonitorQueries(storage.client, storage.target.database);
+    return new WindowCellsSource(storage.client, queries, new WindowCellsStore(storage.client, storage.target.database), () => clock.now, 0);
+  };
+
+  async function dayOneRequest(storage: StorageHarness, state: CellsRequest['state']): Promise<CellsRequest> {
+    const { profile, version } = await dayOneBaseline(storage);
+    const watermark = (await new MonitorQueries(storage.client, storage.target.database).watermark(MODEL))!;
+    return { modelId: MODEL, baselineVersion: version, profile, windowSizesMs: [HOUR, DAY], sizeMs: DAY, windowStart: DAY_ONE, state, watermark, labelHorizonMs: DAY };
+  }
+
+  const readWhole = async (storage: StorageHarness, profile: ReferenceProfile): Promise<WindowCells> =>
+    readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: DAY_ONE, end: DAY_ONE + DAY });
+
+  it('gives each daily window the rows of the same day read whole', { timeout: 180_000 }, async () => {
+    const mergingMonitor = monitorOn(merged, modelsFolder.directory, clock, 'merging', undefined, 0);
+    const wholeMonitor = monitorOn(whole, modelsFolder.directory, clock, 'whole', undefined, Number.POSITIVE_INFINITY);
+    expect(await mergingMonitor.monitor.runPass()).toEqual({ evaluated: 44 + 2, failed: 0 });
+    expect(await wholeMonitor.monitor.runPass()).toEqual({ evaluated: 44 + 2, failed: 0 });
+
+    const [mergedDays, wholeDays] = await Promise.all([mergingMonitor.results.latest(MODEL, '1d', START, START + 3 * DAY), wholeMonitor.results.latest(MODEL, '1d', START, START + 3 * DAY)]);
+    expect(mergedDays.map(({ evaluation }) => [evaluation.windowStart, evaluation.state, evaluation.baselineVersion])).toEqual(
+      wholeDays.map(({ evaluation }) => [evaluation.windowStart, evaluation.state, evaluation.baselineVersion]),
+    );
+    const [mergedDay, wholeDay] = [mergedDays[1]!.rows, wholeDays[1]!.rows];
+    expect(mergedDay.length).toBeGreaterThan(100);
+    const wholeRows = byKey(wholeDay);
+    expect([...byKey(mergedDay).keys()].sort()).toEqual([...wholeRows.keys()].sort());
+    for (const row of mergedDay) {
+      const expected = wholeRows.get(rowKey(row))!;
+      expectClose({ ...row, reason: null }, { ...expected, reason: null }, rowKey(row));
+      expect(row.status, rowKey(row)).toBe(expected.status);
+    }
+
+    // The hours' cells were stored by their own evaluations, under the day's baseline (trailing, per day).
+    const stored = await (
+      await merged.client.query({ query: `SELECT window_size, count() AS windows FROM ${merged.target.database}.window_cells GROUP BY window_size ORDER BY window_size`, format: 'JSONEachRow' })
+    ).json<{ window_size: string; windows: number | string }>();
+    // 44 hours evaluated, and the 4 hours of day one without a prediction yet, read for its merge.
+    expect(stored.map((row) => [row.window_size, Number(row.windows)])).toEqual([['1h', 48]]);
+  });
+
+  it("merges a day from its hours' stored cells into the cells of the day read whole, reading no hour again", async () => {
+    const request = await dayOneRequest(merged, 'provisional');
+    const reading = await sourceOn(merged).read(request);
+    expect(reading.parts).toEqual({ count: 24, computed: 0 });
+    const expected = await readWhole(merged, request.profile);
+    // Day one holds 20 hours of predictions at the cut.
+    expect(reading.cells.accounting.predictions).toBe(20 * 200);
+    expect(reading.cells.accounting).toEqual(expected.accounting);
+    expect(reading.cells.labelDelays).toEqual(expected.labelDelays);
+    expectClose(reading.cells.segmentGroups, expected.segmentGroups, 'segmentGroups');
+    expectClose(reading.cells.sketch, expected.sketch, 'sketch');
+  });
+
+  it('reads again the hours whose content changed, or whose stored cells cannot be read', async () => {
+    const request = await dayOneRequest(merged, 'provisional');
+    // An outcome of a prediction of hour 5 of day one, stored after the cut.
+    const hourFive = DAY_ONE + 5 * HOUR;
+    const late = events.find((scheduled) => {
+      if (scheduled.kind !== 'outcome' || scheduled.eventTime < FIRST_CUT) return false;
+      const prediction = events.find((candidate) => candidate.kind === 'prediction' && candidate.event.prediction_id === scheduled.event.prediction_id)!;
+      return prediction.eventTime >= hourFive && prediction.eventTime < hourFive + HOUR;
+    });
+    expect(late).toBeDefined();
+    await storeScheduled(merged, [late!], FIRST_CUT + HOUR);
+    // Hour 9's stored cells damaged: they are read from the events again, not trusted, and no error is raised.
+    await merged.client.insert({
+      table: `${merged.target.database}.window_cells`,
+      values: [{ model_id: MODEL, baseline_version: request.baselineVersion, window_size: '1h', window_start: clickhouseTime(DAY_ONE + 9 * HOUR), window_state: 'provisional', signature: '', evaluated_at: clickhouseTime(clock.now + 1), cells: '{"version":1,"sketch":' }],
+      format: 'JSONEachRow',
+    });
+    clock.now += 10;
+
+    const reading = await sourceOn(merged).read(request);
+    // Hour 5's signature changed, hour 9 was unreadable: two hours read again, and stored.
+    expect(reading.parts).toEqual({ count: 24, computed: 2 });
+    const expected = await readWhole(merged, request.profile);
+    expect(reading.cells.accounting).toEqual(expected.accounting);
+    expect(reading.cells.labelDelays).toEqual(expected.labelDelays);
+    expectClose(reading.cells.sketch, expected.sketch, 'sketch');
+    expect((await sourceOn(merged).read(request)).parts).toEqual({ count: 24, computed: 0 });
+  });
+
+  it('merges a final day only from cells computed once its hours were final', async () => {
+    const request = await dayOneRequest(merged, 'final');
+    // Every hour of day one is still inside the horizon at the cut, so its stored cells are provisional.
+    const first = await sourceOn(merged).read(request);
+    expect(first.parts).toEqual({ count: 24, computed: 24 });
+    // Read again from the events, each hour is stored as the window state the watermark gives it.
+    expect((await sourceOn(merged).read(request)).parts!.computed).toBe(24);
+    const expected = await readWhole(merged, request.profile);
+    expect(first.cells.accounting).toEqual(expected.accounting);
+  });
+
+  it('reads a day whose hours hold fewer predictions than merging needs whole, and stores nothing for it', async () => {
+    const request = await dayOneRequest(whole, 'provisional');
+    const source = new WindowCellsSource(whole.client, new MonitorQueries(whole.client, whole.target.database), new WindowCellsStore(whole.client, whole.target.database), () => clock.now, 1_000);
+    const reading = await source.read(request);
+    expect(reading.parts).toBeNull();
+    const stored = await (await whole.client.query({ query: `SELECT count() AS rows FROM ${whole.target.database}.window_cells`, format: 'JSONEachRow' })).json<{ rows: number | string }>();
+    expect(Number(stored[0]!.rows)).toBe(0);
+  });
+});
