@@ -253,11 +253,20 @@ async function exportCsv(client: ClickHouseClient, file: string, select: string,
   });
 }
 
-/** The baseline's rows exactly as BaselineFitter reads them (the same filter, order and cap), with an empty label column. */
+/**
+ * The baseline's rows exactly as BaselineFitter reads them (the same filter, order and cap), each
+ * with the label of its latest binary outcome as the fitter labels it, empty where none: the exact
+ * path's CBPE is then calibrated on the same labels as the monitor's.
+ */
 const referenceRowsSelect = (database: string): string => `
-    SELECT ${datasetSelect('prediction')}, CAST(NULL AS Nullable(UInt8)) AS label
+    SELECT ${datasetSelect('prediction')}, outcome.label AS label
     FROM ${database}.predictions AS prediction
-    WHERE model_id = {model:String}
+    LEFT JOIN (
+      SELECT prediction_id, argMax(if(label_kind = 'binary' AND label_value IN (0, 1), toNullable(toUInt8(label_value)), NULL), (observed_at, event_id)) AS label
+      FROM ${database}.outcomes WHERE model_id = {model:String}
+      GROUP BY prediction_id
+    ) AS outcome ON prediction.prediction_id = outcome.prediction_id
+    WHERE prediction.model_id = {model:String}
       AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
       AND score >= 0 AND score <= 1
     ORDER BY cityHash64(event_id), event_id
