@@ -171,12 +171,6 @@ export interface RevivedWindowCells {
   segmentGroups: SegmentGroupCounts;
 }
 
-/** Stored cells read back and checked (see reviveWindowCells), in their serialised form. */
-export function parseWindowCells(profile: ReferenceProfile, text: string): WindowCells {
-  const revived = reviveWindowCells(profile, text);
-  return { sketch: revived.sketch.toJSON(), accounting: revived.accounting, labelDelays: revived.delays.toJSON(), segmentGroups: revived.segmentGroups };
-}
-
 /**
  * Reads stored cells back, checking every part on the profile they were computed with: the
  * sketches as WindowSketch.fromJSON and LabelDelaySketch.fromJSON check them, the counts as

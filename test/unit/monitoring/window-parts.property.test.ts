@@ -4,9 +4,9 @@ import { LabelDelaySketch } from '../../../services/core/metrics/sketches/label-
 import { fitReferenceProfile, WindowSketch } from '../../../services/core/metrics/sketches/window-sketch.js';
 import {
   MalformedWindowCellsError,
-  parseWindowCells,
   partSizeOf,
   partStarts,
+  reviveWindowCells,
   serializeWindowCells,
   WindowCellsMerger,
   type WindowAccounting,
@@ -74,7 +74,7 @@ describe('window cells merged from parts', () => {
     fc.assert(
       fc.property(fc.array(fc.array(row, { maxLength: 40 }), { minLength: 1, maxLength: 6 }), (parts) => {
         const merger = new WindowCellsMerger(profile);
-        parts.forEach((rows, index) => merger.add(parseWindowCells(profile, serializeWindowCells(cellsOf(rows, index)))));
+        parts.forEach((rows, index) => merger.addRevived(reviveWindowCells(profile, serializeWindowCells(cellsOf(rows, index)))));
         const merged = merger.cells();
         const expected = cellsOf(parts.flat(), (parts.length * (parts.length - 1)) / 2);
         expect(merged.accounting).toEqual(expected.accounting);
@@ -109,7 +109,8 @@ describe('stored window cells', () => {
       fc.property(fc.array(row, { maxLength: 60 }), fc.nat({ max: 1000 }), (rows, extra) => {
         const cells = cellsOf(rows, extra);
         const text = serializeWindowCells(cells);
-        const read = parseWindowCells(profile, text);
+        const revived = reviveWindowCells(profile, text);
+        const read: WindowCells = { sketch: revived.sketch.toJSON(), accounting: revived.accounting, labelDelays: revived.delays.toJSON(), segmentGroups: revived.segmentGroups };
         expect(serializeWindowCells(read)).toBe(text);
         expect(read.accounting).toEqual(cells.accounting);
         expect(read.segmentGroups).toEqual(cells.segmentGroups);
@@ -137,7 +138,7 @@ describe('stored window cells', () => {
     fc.assert(
       fc.property(damaged, (text) => {
         try {
-          parseWindowCells(profile, text);
+          reviveWindowCells(profile, text);
         } catch (error) {
           expect(error).toBeInstanceOf(MalformedWindowCellsError);
         }
