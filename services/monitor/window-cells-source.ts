@@ -88,7 +88,7 @@ export class WindowCellsSource {
     const key = { modelId: request.modelId, baselineVersion: request.baselineVersion, windowSize: formatDuration(partSizeMs) };
     const wanted = starts.map((start) => ({ windowStart: start, signature: summaries.get(start)?.signature ?? '' }));
     await this.store.readMatching(key, request.profile, wanted, request.state === 'final', (start, cells) => {
-      merger.addRevived(cells);
+      merger.add(cells);
       merged.add(start);
     });
     let computed = 0;
@@ -98,7 +98,7 @@ export class WindowCellsSource {
       const cells = await readWindowCells(this.client, this.queries.database, request.profile, { modelId: request.modelId, start, end: start + partSizeMs }, { expectedPredictions: summary?.predictions ?? 0 });
       const state = windowState(start + partSizeMs, request.watermark, request.labelHorizonMs);
       await this.save(request, partSizeMs, start, state, summary?.signature ?? '', cells);
-      merger.add(cells);
+      merger.addCells(cells);
       computed += 1;
     }
     return { cells: merger.cells(), parts: { count: starts.length, computed } };
@@ -117,6 +117,6 @@ export class WindowCellsSource {
   }
 
   private async save(request: CellsRequest, sizeMs: number, windowStart: number, state: 'provisional' | 'final', signature: string, cells: WindowCells): Promise<void> {
-    await this.store.save({ modelId: request.modelId, baselineVersion: request.baselineVersion, windowSize: formatDuration(sizeMs) }, { windowStart, state, signature, cells }, this.now());
+    await this.store.save({ modelId: request.modelId, baselineVersion: request.baselineVersion, windowSize: formatDuration(sizeMs) }, request.profile, { windowStart, state, signature, cells }, this.now());
   }
 }

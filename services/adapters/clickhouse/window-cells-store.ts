@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ReferenceProfile } from '../../core/metrics/sketches/window-sketch.js';
-import { MalformedWindowCellsError, reviveWindowCells, serializeWindowCells, type RevivedWindowCells, type WindowCells } from '../../core/monitoring/window-parts.js';
+import { decodeCellColumns, encodeWindowCells } from '../../core/monitoring/window-cells-codec.js';
+import { MalformedWindowCellsError, type CellColumns, type WindowCells } from '../../core/monitoring/window-parts.js';
 import { clickhouseTime } from './clickhouse-time.js';
 
 /** Which window's cells, binned on which baseline. */
@@ -31,7 +32,8 @@ export class WindowCellsStore {
     readonly database: string,
   ) {}
 
-  async save(key: StoredCellsKey, stored: StoredWindowCells, evaluatedAt: number): Promise<void> {
+  /** Saves the cells binned on `profile`, the baseline the key names. */
+  async save(key: StoredCellsKey, profile: ReferenceProfile, stored: StoredWindowCells, evaluatedAt: number): Promise<void> {
     await this.client.insert({
       table: `${this.database}.window_cells`,
       values: [
@@ -43,7 +45,7 @@ export class WindowCellsStore {
           window_state: stored.state,
           signature: stored.signature,
           evaluated_at: clickhouseTime(evaluatedAt),
-          cells: serializeWindowCells(stored.cells),
+          cells: Buffer.from(encodeWindowCells(profile, stored.cells)).toString('base64'),
         },
       ],
       format: 'JSONEachRow',
@@ -52,8 +54,9 @@ export class WindowCellsStore {
 
   /**
    * The stored cells of each wanted window whose stored signature is the one wanted (and whose
-   * state is final, when `finalOnly`), read and checked on the profile one window at a time and
-   * handed to `use`, so that a caller merging them holds one window's cells beside its sum. Those
+   * state is final, when `finalOnly`), read and checked on the profile and handed to `use` one
+   * window at a time. They are fetched in batches of at most BATCH_TEXT_BYTES of stored text, so
+   * that a caller merging them holds a batch beside its sum, whatever the number of windows. Those
    * that cannot be read (damaged in storage) are left out and their starts returned; the caller
    * computes them again.
    */
@@ -62,57 +65,72 @@ export class WindowCellsStore {
     profile: ReferenceProfile,
     wanted: readonly { windowStart: number; signature: string }[],
     finalOnly: boolean,
-    use: (windowStart: number, cells: RevivedWindowCells) => void,
+    use: (windowStart: number, cells: CellColumns) => void,
   ): Promise<number[]> {
     if (wanted.length === 0) return [];
     const parameters = { ...key, starts: wanted.map((part) => part.windowStart) };
     const keyFilter = 'model_id = {modelId:String} AND baseline_version = {baselineVersion:String} AND window_size = {windowSize:String}';
     const stored = await (
       await this.client.query({
-        query: `SELECT toUnixTimestamp64Milli(window_start) AS start, window_state AS state, signature FROM ${this.database}.window_cells
-                WHERE ${keyFilter} AND toUnixTimestamp64Milli(window_start) IN {starts:Array(Int64)}`,
+        query: `SELECT toUnixTimestamp64Milli(window_start) AS start, window_state AS state, signature, length(cells) AS length FROM ${this.database}.window_cells
+                WHERE ${keyFilter} AND toUnixTimestamp64Milli(window_start) IN {starts:Array(Int64)} ORDER BY start`,
         query_params: parameters,
         format: 'JSONEachRow',
       })
-    ).json<{ start: number | string; state: string; signature: string }>();
+    ).json<{ start: number | string; state: string; signature: string; length: number | string }>();
     const signatures = new Map(wanted.map((part) => [part.windowStart, part.signature]));
     const holds = (start: number, state: string, signature: string): boolean => signatures.get(start) === signature && (!finalOnly || state === 'final');
-    const unreadable: number[] = [];
+    const batches: number[][] = [];
+    let batchBytes = Infinity;
     for (const row of stored) {
       const windowStart = Number(row.start);
       if (!holds(windowStart, row.state, row.signature)) continue;
-      // One window's cells at a time, as raw text: a document of megabytes is not escaped into JSON and parsed twice.
+      if (batchBytes + Number(row.length) > BATCH_TEXT_BYTES) {
+        batches.push([]);
+        batchBytes = 0;
+      }
+      batches.at(-1)!.push(windowStart);
+      batchBytes += Number(row.length);
+    }
+    const unreadable: number[] = [];
+    for (const starts of batches) {
+      // As raw text, every field free of tabs and newlines: a document of megabytes is not escaped into JSON.
       const text = await (
         await this.client.query({
-          query: `SELECT window_state, signature, cells FROM ${this.database}.window_cells WHERE ${keyFilter} AND window_start = fromUnixTimestamp64Milli({start:Int64}, 'UTC')`,
-          query_params: { ...key, start: windowStart },
+          query: `SELECT toUnixTimestamp64Milli(window_start), window_state, base64Encode(signature), cells FROM ${this.database}.window_cells
+                  WHERE ${keyFilter} AND toUnixTimestamp64Milli(window_start) IN {starts:Array(Int64)}`,
+          query_params: { ...key, starts },
           format: 'TabSeparatedRaw',
         })
       ).text();
-      const [state = '', signature = '', cells = ''] = splitFields(text.replace(/\n$/, ''), 3);
-      // Written again since the first read: taken only if it still holds.
-      if (!holds(windowStart, state, signature)) continue;
-      try {
-        use(windowStart, reviveWindowCells(profile, cells));
-      } catch (error) {
-        if (!(error instanceof MalformedWindowCellsError)) throw error;
-        unreadable.push(windowStart);
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const [start = '', state = '', signature = '', cells = ''] = line.split('\t');
+        const windowStart = Number(start);
+        // Written again since the first read: taken only if it still holds.
+        if (!holds(windowStart, state, Buffer.from(signature, 'base64').toString('utf8'))) continue;
+        try {
+          use(windowStart, decodeCellColumns(profile, base64Bytes(cells)));
+        } catch (error) {
+          if (!(error instanceof MalformedWindowCellsError)) throw error;
+          unreadable.push(windowStart);
+        }
       }
     }
     return unreadable;
   }
 }
 
-/** The first `count` − 1 tab-separated fields of a line, and the rest of it as the last. */
-function splitFields(line: string, count: number): string[] {
-  const fields: string[] = [];
-  let from = 0;
-  while (fields.length < count - 1) {
-    const tab = line.indexOf('\t', from);
-    if (tab < 0) break;
-    fields.push(line.slice(from, tab));
-    from = tab + 1;
-  }
-  fields.push(line.slice(from));
-  return fields;
+/** The most stored text fetched in one query, unless one window's cells alone are more. */
+const BATCH_TEXT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The bytes of base64 text; anything else is a MalformedWindowCellsError. Buffer.from skips what is
+ * not base64, so text with anything else in it decodes to fewer bytes than its length says.
+ */
+function base64Bytes(text: string): Uint8Array {
+  const bytes = Buffer.from(text, 'base64');
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (text.length % 4 !== 0 || bytes.length !== (text.length / 4) * 3 - padding) throw new MalformedWindowCellsError('the stored cells are not base64');
+  return bytes;
 }

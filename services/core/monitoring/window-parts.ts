@@ -1,5 +1,6 @@
-import { LabelDelaySketch, type SerializedLabelDelaySketch } from '../metrics/sketches/label-delay-sketch.js';
-import { WindowSketch, type ReferenceProfile, type SerializedWindowSketch } from '../metrics/sketches/window-sketch.js';
+import type { SerializedLabelDelaySketch } from '../metrics/sketches/label-delay-sketch.js';
+import type { SerializedScoreLabelSketch } from '../metrics/sketches/score-label-sketch.js';
+import type { ReferenceProfile, SerializedWindowSketch } from '../metrics/sketches/window-sketch.js';
 import type { SegmentGroupCounts } from './volume-rows.js';
 
 /**
@@ -31,7 +32,7 @@ export interface WindowAccounting {
   outcomesWithoutPrediction: number;
 }
 
-const ACCOUNTING_FIELDS = [
+export const ACCOUNTING_FIELDS = [
   'predictions',
   'repeatedPredictions',
   'refusedPredictions',
@@ -53,45 +54,320 @@ export interface WindowCells {
 }
 
 /**
- * The cells of the span that parts cover together, merged one part at a time on the parts' common
- * reference profile, so that it holds one part's cells beside the sum so far, whatever the number of parts.
+ * A window's cells in columns, the form parts are merged in: each sketch's non-empty cells as
+ * typed arrays, ascending, in the order of the reference profile's features and segment
+ * attributes. decodeWindowCells reads stored cells into it directly, with a handful of
+ * allocations per sketch however many cells it has; cellColumnsOf takes cells read from events.
+ */
+export interface CellColumns {
+  accounting: WindowAccounting;
+  /** Per segment attribute of the profile, [group, predictions] pairs. */
+  segmentGroups: (readonly [string, number])[][];
+  labelDelays: SerializedLabelDelaySketch['buckets'];
+  /** Per feature of the profile. */
+  features: (NumericColumns | CategoricalColumns)[];
+  scores: { resolution: number; bins: Uint32Array; counts: Float64Array; sums: Float64Array };
+  labelled: ScoreLabelColumns;
+  /** Per segment attribute of the profile, [group, bins] pairs. */
+  groups: (readonly [string, ScoreLabelColumns])[][];
+}
+
+export interface NumericColumns {
+  type: 'numeric';
+  counts: number[];
+  missingCount: number;
+  outOfRangeCount: number;
+  indices: Float64Array;
+  cellCounts: Float64Array;
+  sums: Float64Array;
+  minima: Float64Array;
+  maxima: Float64Array;
+}
+
+export interface CategoricalColumns {
+  type: 'categorical';
+  counts: (readonly [string, number])[];
+  totalCount: number;
+  missingCount: number;
+}
+
+export interface ScoreLabelColumns {
+  resolution: number;
+  bins: Uint32Array;
+  positives: Float64Array;
+  negatives: Float64Array;
+  sums: Float64Array;
+  squaredScoreSum: number;
+  positiveScoreSum: number;
+  logLossSum: number;
+}
+
+/** The columns of cells in their serialised form, on the profile they were binned on. */
+export function cellColumnsOf(profile: ReferenceProfile, cells: WindowCells): CellColumns {
+  const scoreLabel = (sketch: SerializedScoreLabelSketch): ScoreLabelColumns => ({
+    resolution: sketch.resolution,
+    bins: Uint32Array.from(sketch.bins, (bin) => bin[0]),
+    positives: Float64Array.from(sketch.bins, (bin) => bin[1]),
+    negatives: Float64Array.from(sketch.bins, (bin) => bin[2]),
+    sums: Float64Array.from(sketch.bins, (bin) => bin[3]),
+    squaredScoreSum: sketch.squaredScoreSum,
+    positiveScoreSum: sketch.positiveScoreSum,
+    logLossSum: sketch.logLossSum,
+  });
+  const { sketch } = cells;
+  return {
+    accounting: { ...cells.accounting },
+    segmentGroups: profile.shape.segments.map((segment) => [...(cells.segmentGroups.get(segment) ?? [])]),
+    labelDelays: cells.labelDelays.buckets,
+    features: profile.features.map((feature) => {
+      const stored = sketch.features[feature.name];
+      if (stored === undefined) throw new RangeError(`the cells have no feature ${feature.name}`);
+      if (feature.type === 'numeric') {
+        if (!('values' in stored)) throw new RangeError(`feature ${feature.name} is numeric, its cells are not`);
+        const grid = stored.values.cells;
+        return {
+          type: 'numeric',
+          counts: [...stored.counts],
+          missingCount: stored.missingCount,
+          outOfRangeCount: stored.outOfRangeCount,
+          indices: Float64Array.from(grid, (cell) => cell[0]),
+          cellCounts: Float64Array.from(grid, (cell) => cell[1]),
+          sums: Float64Array.from(grid, (cell) => cell[2]),
+          minima: Float64Array.from(grid, (cell) => cell[3]),
+          maxima: Float64Array.from(grid, (cell) => cell[4]),
+        };
+      }
+      if ('values' in stored) throw new RangeError(`feature ${feature.name} is categorical, its cells are not`);
+      return { type: 'categorical', counts: Object.entries(stored.counts), totalCount: stored.totalCount, missingCount: stored.missingCount };
+    }),
+    scores: {
+      resolution: sketch.scores.resolution,
+      bins: Uint32Array.from(sketch.scores.bins, (bin) => bin[0]),
+      counts: Float64Array.from(sketch.scores.bins, (bin) => bin[1]),
+      sums: Float64Array.from(sketch.scores.bins, (bin) => bin[2]),
+    },
+    labelled: scoreLabel(sketch.labelled),
+    groups: profile.shape.segments.map((segment) => Object.entries(sketch.groups[segment] ?? {}).map(([group, bins]) => [group, scoreLabel(bins)] as const)),
+  };
+}
+
+/** Cells in their serialised form from their columns, on the profile they were binned on. */
+export function windowCellsOf(profile: ReferenceProfile, columns: CellColumns): WindowCells {
+  const scoreLabel = (bins: ScoreLabelColumns): SerializedScoreLabelSketch => ({
+    resolution: bins.resolution,
+    bins: Array.from(bins.bins, (bin, index) => [bin, bins.positives[index]!, bins.negatives[index]!, bins.sums[index]!]),
+    squaredScoreSum: bins.squaredScoreSum,
+    positiveScoreSum: bins.positiveScoreSum,
+    logLossSum: bins.logLossSum,
+  });
+  const features: SerializedWindowSketch['features'] = {};
+  profile.features.forEach((feature, position) => {
+    const stored = columns.features[position]!;
+    if (feature.type === 'numeric' && stored.type === 'numeric') {
+      features[feature.name] = {
+        counts: [...stored.counts],
+        missingCount: stored.missingCount,
+        outOfRangeCount: stored.outOfRangeCount,
+        values: {
+          grid: { ...feature.profile.values.grid },
+          cells: Array.from(stored.indices, (index, cell) => [index, stored.cellCounts[cell]!, stored.sums[cell]!, stored.minima[cell]!, stored.maxima[cell]!]),
+        },
+      };
+    } else if (feature.type === 'categorical' && stored.type === 'categorical') {
+      features[feature.name] = { counts: Object.fromEntries(stored.counts), totalCount: stored.totalCount, missingCount: stored.missingCount };
+    } else throw new RangeError(`feature ${feature.name} is ${feature.type}, its cells are not`);
+  });
+  const { scores } = columns;
+  return {
+    sketch: {
+      version: 1,
+      features,
+      scores: { resolution: scores.resolution, bins: Array.from(scores.bins, (bin, index) => [bin, scores.counts[index]!, scores.sums[index]!]) },
+      labelled: scoreLabel(columns.labelled),
+      groups: Object.fromEntries(profile.shape.segments.map((segment, position) => [segment, Object.fromEntries(columns.groups[position]!.map(([group, bins]) => [group, scoreLabel(bins)]))])),
+    },
+    accounting: { ...columns.accounting },
+    labelDelays: { buckets: columns.labelDelays.map((bucket) => [...bucket]) },
+    segmentGroups: new Map(profile.shape.segments.map((segment, position) => [segment, new Map(columns.segmentGroups[position])])),
+  };
+}
+
+/**
+ * The cells of the span that parts cover together, added one part at a time into running sums on
+ * the parts' common reference profile: dense arrays for the score bins, a map of the non-empty
+ * grid cells for each numeric feature. It holds the sums and one part, whatever the number of
+ * parts, and adds a part in time proportional to its cells.
  */
 export class WindowCellsMerger {
-  private sketch: WindowSketch;
-  private delays = new LabelDelaySketch();
-  private readonly accounting: WindowAccounting = Object.fromEntries(ACCOUNTING_FIELDS.map((field) => [field, 0])) as unknown as WindowAccounting;
-  private readonly segmentGroups = new Map<string, Map<string, number>>();
+  private readonly numeric = new Map<number, { counts: number[]; missingCount: number; outOfRangeCount: number; cells: Map<number, GridCell> }>();
+  private readonly categorical = new Map<number, { counts: Map<string, number>; totalCount: number; missingCount: number }>();
+  private scores: { counts: Float64Array; sums: Float64Array } | null = null;
+  private population: LabelledBins | null = null;
+  /** Per segment attribute of the profile, its groups' score-label bins. */
+  private readonly groups: Map<string, LabelledBins>[];
+  private readonly delays = new Map<number, { count: number; minimum: number; maximum: number }>();
+  private readonly accounting: WindowAccounting = emptyAccounting();
+  private readonly segmentGroups: Map<string, number>[];
   private parts = 0;
 
   constructor(private readonly profile: ReferenceProfile) {
-    this.sketch = new WindowSketch(profile);
-    for (const segment of profile.shape.segments) this.segmentGroups.set(segment, new Map());
+    this.groups = profile.shape.segments.map(() => new Map());
+    this.segmentGroups = profile.shape.segments.map(() => new Map());
   }
 
-  /** Adds the cells of a part read from its events. */
-  add(part: WindowCells): void {
-    this.addRevived({ ...part, sketch: WindowSketch.fromJSON(this.profile, part.sketch), delays: LabelDelaySketch.fromJSON(part.labelDelays) });
+  /** Adds a part's cells read from its events. */
+  addCells(part: WindowCells): void {
+    this.add(cellColumnsOf(this.profile, part));
   }
 
-  /** Adds the cells of a part read back from storage (reviveWindowCells, on the same profile). */
-  addRevived(part: RevivedWindowCells): void {
-    this.sketch = this.sketch.merge(part.sketch);
-    this.delays = this.delays.merge(part.delays);
-    for (const field of ACCOUNTING_FIELDS) this.accounting[field] += part.accounting[field];
-    for (const [segment, groups] of part.segmentGroups) {
-      let merged = this.segmentGroups.get(segment);
-      if (merged === undefined) this.segmentGroups.set(segment, (merged = new Map()));
-      for (const [group, count] of groups) merged.set(group, (merged.get(group) ?? 0) + count);
+  /** Adds a part's cells in columns (decodeCellColumns, cellColumnsOf) on the merger's profile. */
+  add(part: CellColumns): void {
+    if (part.features.length !== this.profile.features.length) throw new RangeError(`a part has ${part.features.length} features, the profile ${this.profile.features.length}`);
+    part.features.forEach((feature, position) => {
+      if (feature.type === 'numeric') this.addNumeric(position, feature);
+      else this.addCategorical(position, feature);
+    });
+    const { scores } = part;
+    if (this.scores === null) this.scores = { counts: new Float64Array(scores.resolution), sums: new Float64Array(scores.resolution) };
+    if (scores.resolution !== this.scores.counts.length) throw new RangeError(`a part has ${scores.resolution} score bins, the others ${this.scores.counts.length}`);
+    for (let index = 0; index < scores.bins.length; index++) {
+      const bin = scores.bins[index]!;
+      this.scores.counts[bin]! += scores.counts[index]!;
+      this.scores.sums[bin]! += scores.sums[index]!;
     }
+    this.population = addLabelled(this.population, part.labelled);
+    part.groups.forEach((groups, position) => {
+      const sums = this.groups[position]!;
+      for (const [group, bins] of groups) sums.set(group, addLabelled(sums.get(group) ?? null, bins));
+    });
+    for (const [key, count, minimum, maximum] of part.labelDelays) {
+      const bucket = this.delays.get(key);
+      if (bucket === undefined) this.delays.set(key, { count, minimum, maximum });
+      else {
+        bucket.count += count;
+        if (minimum < bucket.minimum) bucket.minimum = minimum;
+        if (maximum > bucket.maximum) bucket.maximum = maximum;
+      }
+    }
+    for (const field of ACCOUNTING_FIELDS) this.accounting[field] += part.accounting[field];
+    part.segmentGroups.forEach((groups, position) => {
+      const sums = this.segmentGroups[position]!;
+      for (const [group, count] of groups) sums.set(group, (sums.get(group) ?? 0) + count);
+    });
     this.parts += 1;
+  }
+
+  private addNumeric(position: number, part: NumericColumns): void {
+    let sums = this.numeric.get(position);
+    if (sums === undefined) this.numeric.set(position, (sums = { counts: new Array<number>(part.counts.length).fill(0), missingCount: 0, outOfRangeCount: 0, cells: new Map() }));
+    if (part.counts.length !== sums.counts.length) throw new RangeError(`a feature has ${part.counts.length} bins in a part, ${sums.counts.length} in the others`);
+    part.counts.forEach((count, bin) => (sums.counts[bin]! += count));
+    sums.missingCount += part.missingCount;
+    sums.outOfRangeCount += part.outOfRangeCount;
+    for (let cell = 0; cell < part.indices.length; cell++) {
+      const index = part.indices[cell]!;
+      const existing = sums.cells.get(index);
+      if (existing === undefined) sums.cells.set(index, { count: part.cellCounts[cell]!, sum: part.sums[cell]!, minimum: part.minima[cell]!, maximum: part.maxima[cell]! });
+      else {
+        existing.count += part.cellCounts[cell]!;
+        existing.sum += part.sums[cell]!;
+        if (part.minima[cell]! < existing.minimum) existing.minimum = part.minima[cell]!;
+        if (part.maxima[cell]! > existing.maximum) existing.maximum = part.maxima[cell]!;
+      }
+    }
+  }
+
+  private addCategorical(position: number, part: CategoricalColumns): void {
+    let sums = this.categorical.get(position);
+    if (sums === undefined) this.categorical.set(position, (sums = { counts: new Map(), totalCount: 0, missingCount: 0 }));
+    for (const [category, count] of part.counts) sums.counts.set(category, (sums.counts.get(category) ?? 0) + count);
+    sums.totalCount += part.totalCount;
+    sums.missingCount += part.missingCount;
   }
 
   /** The merged cells; at least one part must have been added. */
   cells(): WindowCells {
-    if (this.parts === 0) throw new RangeError('no window cells to merge');
-    return { sketch: this.sketch.toJSON(), accounting: { ...this.accounting }, labelDelays: this.delays.toJSON(), segmentGroups: this.segmentGroups };
+    if (this.parts === 0 || this.scores === null) throw new RangeError('no window cells to merge');
+    const features: SerializedWindowSketch['features'] = {};
+    this.profile.features.forEach((feature, position) => {
+      if (feature.type === 'numeric') {
+        const sums = this.numeric.get(position)!;
+        const cells = [...sums.cells].sort(([left], [right]) => left - right);
+        features[feature.name] = {
+          counts: [...sums.counts],
+          missingCount: sums.missingCount,
+          outOfRangeCount: sums.outOfRangeCount,
+          values: { grid: { ...feature.profile.values.grid }, cells: cells.map(([index, cell]) => [index, cell.count, cell.sum, cell.minimum, cell.maximum]) },
+        };
+      } else {
+        const sums = this.categorical.get(position)!;
+        features[feature.name] = { counts: Object.fromEntries(sums.counts), totalCount: sums.totalCount, missingCount: sums.missingCount };
+      }
+    });
+    const { counts, sums } = this.scores;
+    const scoreBins: SerializedWindowSketch['scores']['bins'] = [];
+    counts.forEach((count, bin) => {
+      if (count > 0) scoreBins.push([bin, count, sums[bin]!]);
+    });
+    const resolution = counts.length;
+    return {
+      sketch: {
+        version: 1,
+        features,
+        scores: { resolution, bins: scoreBins },
+        labelled: this.population === null ? { resolution, bins: [], squaredScoreSum: 0, positiveScoreSum: 0, logLossSum: 0 } : labelledSketch(this.population),
+        groups: Object.fromEntries(this.profile.shape.segments.map((segment, position) => [segment, Object.fromEntries([...this.groups[position]!].map(([group, bins]) => [group, labelledSketch(bins)]))])),
+      },
+      accounting: { ...this.accounting },
+      labelDelays: { buckets: [...this.delays].sort(([left], [right]) => left - right).map(([key, bucket]) => [key, bucket.count, bucket.minimum, bucket.maximum]) },
+      segmentGroups: new Map(this.profile.shape.segments.map((segment, position) => [segment, new Map(this.segmentGroups[position])])),
+    };
   }
 }
+
+interface GridCell {
+  count: number;
+  sum: number;
+  minimum: number;
+  maximum: number;
+}
+
+interface LabelledBins {
+  resolution: number;
+  positives: Float64Array;
+  negatives: Float64Array;
+  scoreSums: Float64Array;
+  squaredScoreSum: number;
+  positiveScoreSum: number;
+  logLossSum: number;
+}
+
+/** The running sums with a part's score-label bins added, new ones for the first. */
+function addLabelled(sums: LabelledBins | null, part: ScoreLabelColumns): LabelledBins {
+  const { resolution } = part;
+  const into = sums ?? { resolution, positives: new Float64Array(resolution), negatives: new Float64Array(resolution), scoreSums: new Float64Array(resolution), squaredScoreSum: 0, positiveScoreSum: 0, logLossSum: 0 };
+  if (resolution !== into.resolution) throw new RangeError(`a part has ${resolution} score-label bins, the others ${into.resolution}`);
+  for (let index = 0; index < part.bins.length; index++) {
+    const bin = part.bins[index]!;
+    into.positives[bin]! += part.positives[index]!;
+    into.negatives[bin]! += part.negatives[index]!;
+    into.scoreSums[bin]! += part.sums[index]!;
+  }
+  into.squaredScoreSum += part.squaredScoreSum;
+  into.positiveScoreSum += part.positiveScoreSum;
+  into.logLossSum += part.logLossSum;
+  return into;
+}
+
+function labelledSketch(sums: LabelledBins): SerializedScoreLabelSketch {
+  const bins: SerializedScoreLabelSketch['bins'] = [];
+  for (let bin = 0; bin < sums.resolution; bin++) {
+    if (sums.positives[bin]! + sums.negatives[bin]! > 0) bins.push([bin, sums.positives[bin]!, sums.negatives[bin]!, sums.scoreSums[bin]!]);
+  }
+  return { resolution: sums.resolution, bins, squaredScoreSum: sums.squaredScoreSum, positiveScoreSum: sums.positiveScoreSum, logLossSum: sums.logLossSum };
+}
+
+const emptyAccounting = (): WindowAccounting => Object.fromEntries(ACCOUNTING_FIELDS.map((field) => [field, 0])) as unknown as WindowAccounting;
 
 /**
  * The window size a window of `sizeMs` is made of: the largest of the other sizes that divides it,
@@ -144,17 +420,6 @@ export function partStarts(windowStart: number, sizeMs: number, partSizeMs: numb
   return Array.from({ length: sizeMs / partSizeMs }, (_, index) => windowStart + index * partSizeMs);
 }
 
-/** The stored form of a window's cells: JSON, segment groups as [segment, [group, count][]][]. */
-export function serializeWindowCells(cells: WindowCells): string {
-  return JSON.stringify({
-    version: 1,
-    sketch: cells.sketch,
-    accounting: cells.accounting,
-    labelDelays: cells.labelDelays,
-    segmentGroups: [...cells.segmentGroups].map(([segment, groups]) => [segment, [...groups]]),
-  });
-}
-
 /** Stored cells that cannot be read on the profile: a malformed or foreign document. */
 export class MalformedWindowCellsError extends Error {
   constructor(reason: string, options?: ErrorOptions) {
@@ -162,57 +427,3 @@ export class MalformedWindowCellsError extends Error {
     this.name = 'MalformedWindowCellsError';
   }
 }
-
-/** Stored cells read back into the core's sketches, ready to merge. */
-export interface RevivedWindowCells {
-  sketch: WindowSketch;
-  delays: LabelDelaySketch;
-  accounting: WindowAccounting;
-  segmentGroups: SegmentGroupCounts;
-}
-
-/**
- * Reads stored cells back, checking every part on the profile they were computed with: the
- * sketches as WindowSketch.fromJSON and LabelDelaySketch.fromJSON check them, the counts as
- * non-negative whole numbers. Anything else is a MalformedWindowCellsError.
- */
-export function reviveWindowCells(profile: ReferenceProfile, text: string): RevivedWindowCells {
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new MalformedWindowCellsError('not JSON', { cause: error });
-  }
-  if (!isRecord(document) || document.version !== 1) throw new MalformedWindowCellsError('not a version 1 document');
-  const { sketch, accounting, labelDelays, segmentGroups } = document;
-  if (!isRecord(sketch) || !isRecord(accounting) || !isRecord(labelDelays) || !Array.isArray(segmentGroups)) throw new MalformedWindowCellsError('a part is missing');
-  const counts = {} as WindowAccounting;
-  for (const field of ACCOUNTING_FIELDS) {
-    const value = accounting[field];
-    if (!isCount(value)) throw new MalformedWindowCellsError(`accounting.${field} is not a count`);
-    counts[field] = value;
-  }
-  const groups = new Map<string, Map<string, number>>();
-  for (const entry of segmentGroups as unknown[]) {
-    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !Array.isArray(entry[1]) || groups.has(entry[0])) throw new MalformedWindowCellsError('segment groups are malformed');
-    const bySegment = new Map<string, number>();
-    for (const pair of entry[1] as unknown[]) {
-      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || !isCount(pair[1]) || bySegment.has(pair[0])) throw new MalformedWindowCellsError(`groups of segment ${entry[0]} are malformed`);
-      bySegment.set(pair[0], pair[1]);
-    }
-    groups.set(entry[0], bySegment);
-  }
-  try {
-    return {
-      sketch: WindowSketch.fromJSON(profile, sketch as unknown as SerializedWindowSketch),
-      accounting: counts,
-      delays: LabelDelaySketch.fromJSON(labelDelays as unknown as SerializedLabelDelaySketch),
-      segmentGroups: groups,
-    };
-  } catch (error) {
-    throw new MalformedWindowCellsError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;

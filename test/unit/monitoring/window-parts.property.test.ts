@@ -2,16 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LabelDelaySketch } from '../../../services/core/metrics/sketches/label-delay-sketch.js';
 import { fitReferenceProfile, WindowSketch } from '../../../services/core/metrics/sketches/window-sketch.js';
-import {
-  MalformedWindowCellsError,
-  partSizeOf,
-  partStarts,
-  reviveWindowCells,
-  serializeWindowCells,
-  WindowCellsMerger,
-  type WindowAccounting,
-  type WindowCells,
-} from '../../../services/core/monitoring/window-parts.js';
+import { decodeCellColumns, decodeWindowCells, encodeWindowCells } from '../../../services/core/monitoring/window-cells-codec.js';
+import { MalformedWindowCellsError, partSizeOf, partStarts, WindowCellsMerger, type WindowAccounting, type WindowCells } from '../../../services/core/monitoring/window-parts.js';
 import { createRandom } from '../../../services/simulator/random.js';
 
 const HOUR = 3_600_000;
@@ -70,11 +62,16 @@ function cellsOf(rows: readonly Row[], extra: number): WindowCells {
 }
 
 describe('window cells merged from parts', () => {
-  it('are the cells of the rows of every part together: counts exactly, sums up to rounding', () => {
+  it('are the cells of the rows of every part together, whether read from events or stored: counts exactly, sums up to rounding', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(row, { maxLength: 40 }), { minLength: 1, maxLength: 6 }), (parts) => {
+      fc.property(fc.array(fc.tuple(fc.array(row, { maxLength: 40 }), fc.boolean()), { minLength: 1, maxLength: 6 }), (described) => {
         const merger = new WindowCellsMerger(profile);
-        parts.forEach((rows, index) => merger.addRevived(reviveWindowCells(profile, serializeWindowCells(cellsOf(rows, index)))));
+        const parts = described.map(([rows]) => rows);
+        described.forEach(([rows, stored], index) => {
+          const cells = cellsOf(rows, index);
+          if (stored) merger.add(decodeCellColumns(profile, encodeWindowCells(profile, cells)));
+          else merger.addCells(cells);
+        });
         const merged = merger.cells();
         const expected = cellsOf(parts.flat(), (parts.length * (parts.length - 1)) / 2);
         expect(merged.accounting).toEqual(expected.accounting);
@@ -98,53 +95,98 @@ function expectSameUpToRounding(actual: unknown, expected: unknown, path: string
     if (Number.isInteger(expected) && Number.isInteger(actual)) expect(actual + 0, path).toBe(expected + 0);
     else expect(Math.abs(actual - expected), path).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(expected)));
   } else if (typeof expected === 'object' && expected !== null && typeof actual === 'object' && actual !== null) {
-    expect(Object.keys(actual), path).toEqual(Object.keys(expected));
+    // Groups and categories in any order: the order of a record's keys says nothing.
+    const keys = (value: object) => (Array.isArray(value) ? Object.keys(value) : Object.keys(value).sort());
+    expect(keys(actual), path).toEqual(keys(expected));
     for (const [key, value] of Object.entries(expected)) expectSameUpToRounding((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
   } else expect(actual, path).toEqual(expected);
 }
 
 describe('stored window cells', () => {
-  it('read back as written: the same text written again, and the same cells but for -0, which JSON writes as 0', () => {
+  it('read back as written, bit for bit, and write back the same bytes', () => {
     fc.assert(
       fc.property(fc.array(row, { maxLength: 60 }), fc.nat({ max: 1000 }), (rows, extra) => {
         const cells = cellsOf(rows, extra);
-        const text = serializeWindowCells(cells);
-        const revived = reviveWindowCells(profile, text);
-        const read: WindowCells = { sketch: revived.sketch.toJSON(), accounting: revived.accounting, labelDelays: revived.delays.toJSON(), segmentGroups: revived.segmentGroups };
-        expect(serializeWindowCells(read)).toBe(text);
-        expect(read.accounting).toEqual(cells.accounting);
-        expect(read.segmentGroups).toEqual(cells.segmentGroups);
-        expect(read.sketch).toEqual(JSON.parse(JSON.stringify(cells.sketch)));
+        const bytes = encodeWindowCells(profile, cells);
+        const read = decodeWindowCells(profile, bytes);
+        expect(read).toEqual(cells);
+        expect(encodeWindowCells(profile, read)).toEqual(bytes);
       }),
       { numRuns: 200 },
     );
   });
 
-  it('refuse with a MalformedWindowCellsError whatever else they hold: foreign JSON, truncation, damage, huge declared sizes', () => {
-    const written = serializeWindowCells(cellsOf([{ lactate: 1, source: 'ed', score: 0.4, site: 'a', label: 1, delayMs: 5_000 }], 1));
-    const damaged = fc.oneof(
-      fc.json(),
-      fc.string(),
-      fc.nat({ max: written.length - 1 }).map((length) => written.slice(0, length)),
-      fc.tuple(fc.nat({ max: written.length - 1 }), fc.string({ minLength: 1, maxLength: 3 })).map(([at, text]) => written.slice(0, at) + text + written.slice(at + 1)),
-      fc.constantFrom(
-        written.replace('"resolution":10000', '"resolution":1000000000'),
-        written.replace('"predictions":1', '"predictions":-1'),
-        written.replace('"version":1', '"version":2'),
-        '{"version":1,"sketch":{},"accounting":{},"labelDelays":{},"segmentGroups":[]}',
-        `{"version":1,"segmentGroups":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+  it('keep grid cells at any whole index, however far apart, and any double in their sums and extremes', () => {
+    const cells = cellsOf([{ lactate: 1, source: 'ed', score: 0.4, site: 'a', label: 1, delayMs: 5_000 }], 0);
+    const lactate = cells.sketch.features.lactate as { values: { cells: [number, number, number, number, number][] } };
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), { minLength: 1, maxLength: 20 }),
+        fc.array(fc.tuple(fc.double({ noNaN: true }), fc.double({ noNaN: true }), fc.double()), { minLength: 20, maxLength: 20 }),
+        (indices, values) => {
+          lactate.values.cells = [...indices]
+            .sort((left, right) => left - right)
+            .map((index, position) => {
+              const [a, b, sum] = values[position]!;
+              return [index, position + 1, sum, Math.min(a, b), Math.max(a, b)];
+            });
+          expect(decodeWindowCells(profile, encodeWindowCells(profile, cells))).toEqual(cells);
+        },
       ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuse with a MalformedWindowCellsError whatever else they hold: random bytes, truncation, damage, trailing bytes', () => {
+    const written = encodeWindowCells(profile, cellsOf([{ lactate: 1, source: 'ed', score: 0.4, site: 'a', label: 1, delayMs: 5_000 }, { lactate: 3, source: 'ward', score: 0.9, site: 'b', label: 0, delayMs: 60_000 }], 1));
+    const damaged = fc.oneof(
+      fc.uint8Array({ maxLength: 400 }),
+      fc.nat({ max: written.length - 1 }).map((length) => written.slice(0, length)),
+      fc.tuple(fc.nat({ max: written.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([at, flip]) => {
+        const bytes = written.slice();
+        bytes[at]! ^= flip;
+        return bytes;
+      }),
+      fc.uint8Array({ minLength: 1, maxLength: 30 }).map((tail) => new Uint8Array([...written, ...tail])),
     );
     fc.assert(
-      fc.property(damaged, (text) => {
+      fc.property(damaged, (bytes) => {
         try {
-          reviveWindowCells(profile, text);
+          const read = decodeWindowCells(profile, bytes);
+          // A flipped byte can still be a document (a count changed); then it is one that writes back to those bytes.
+          expect(encodeWindowCells(profile, read)).toEqual(bytes);
         } catch (error) {
           expect(error).toBeInstanceOf(MalformedWindowCellsError);
         }
       }),
-      { numRuns: 1000 },
+      { numRuns: 2000 },
     );
+    // A second document after the first is refused, not read.
+    expect(() => decodeWindowCells(profile, new Uint8Array([...written, ...written]))).toThrow(MalformedWindowCellsError);
+  });
+
+  it('refuse a declared count beyond what the bytes left can hold before allocating for it', () => {
+    // The header, the accounting (eight zeros), then the site segment declaring 2^53 − 1 groups.
+    const huge = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f];
+    const bytes = new Uint8Array([0x56, 0x43, 2, 0, 0, 0, 0, 0, 0, 0, 0, ...huge]);
+    expect(() => decodeWindowCells(profile, bytes)).toThrow(/declared, more than the 0 bytes left/);
+    // Beyond a safe integer, or longer than a varint may be.
+    expect(() => decodeWindowCells(profile, new Uint8Array([0x56, 0x43, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toThrow(/beyond a safe integer/);
+    expect(() => decodeWindowCells(profile, new Uint8Array([0x56, 0x43, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]))).toThrow(/longer than 8 bytes/);
+  });
+
+  it('refuse a document of another version or another profile', () => {
+    const cells = cellsOf([{ lactate: 1, source: 'ed', score: 0.4, site: 'a', label: 1, delayMs: 5_000 }], 1);
+    const written = encodeWindowCells(profile, cells);
+    const otherVersion = written.slice();
+    otherVersion[2] = 1;
+    expect(() => decodeWindowCells(profile, otherVersion)).toThrow(/version 1, not 2/);
+    const swapped = fitReferenceProfile({ ...shape, features: [shape.features[1]!, shape.features[0]!] }, {
+      numeric: () => Array.from({ length: 300 }, (_, index) => index),
+      categorical: () => Array.from({ length: 300 }, () => 'ed'),
+      scores: Array.from({ length: 300 }, () => 0.5),
+    });
+    expect(() => decodeWindowCells(swapped, written)).toThrow(MalformedWindowCellsError);
   });
 });
 
