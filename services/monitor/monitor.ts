@@ -19,7 +19,7 @@ import { windowRows } from '../core/monitoring/window-rows.js';
 import { ownerOf, workUnit } from '../core/monitoring/work-assignment.js';
 import { formatDuration } from '../core/time/duration.js';
 import { BaselineFitter } from './baseline-fitter.js';
-import { DEFAULT_PREDICTIONS_PER_PART, WindowCellsSource } from './window-cells-source.js';
+import { DEFAULT_PART_QUERY_PREDICTIONS, WindowCellsSource } from './window-cells-source.js';
 
 export interface MonitorOptions {
   client: ClickHouseClient;
@@ -36,8 +36,8 @@ export interface MonitorOptions {
   now?: () => number;
   /** Windows evaluated per model and size in one pass, newest first, so that a long history is worked through over several passes. */
   maximumEvaluationsPerPass?: number;
-  /** A window made of parts is merged from them from this many stored predictions per part on average; DEFAULT_PREDICTIONS_PER_PART unless given. */
-  predictionsPerPart?: number;
+  /** What one more query costs in predictions read, which decides when a window is merged from its parts (WindowCellsSource); DEFAULT_PART_QUERY_PREDICTIONS unless given. */
+  partQueryPredictions?: number;
 }
 
 export interface PassReport {
@@ -95,7 +95,7 @@ export class Monitor {
     this.queries = new MonitorQueries(options.client, options.database);
     this.results = new MetricResultsStore(options.client, options.database);
     this.now = options.now ?? Date.now;
-    this.cells = new WindowCellsSource(options.client, this.queries, new WindowCellsStore(options.client, options.database), this.now, options.predictionsPerPart ?? DEFAULT_PREDICTIONS_PER_PART);
+    this.cells = new WindowCellsSource(options.client, this.queries, new WindowCellsStore(options.client, options.database), this.now, options.partQueryPredictions ?? DEFAULT_PART_QUERY_PREDICTIONS);
     this.baselines = new BaselineFitter(this.queries, new BaselineStore(options.client, options.database), this.now);
     this.maximumEvaluationsPerPass = options.maximumEvaluationsPerPass ?? DEFAULT_MAXIMUM_EVALUATIONS_PER_PASS;
     this.membership = new MonitorMembership(options.client, options.database);

@@ -119,7 +119,7 @@ const modelOf = (size: number): string => `bench-window-${size}`;
 const weekModelOf = (predictionsPerDay: number): string => `bench-week-${predictionsPerDay}`;
 
 /** The spec of the window model of that size, or of the week model: 1d windows, and 7d windows made of them. */
-function benchSpec(size: number, week = false): ModelSpec {
+function benchSpec(size: number, week = false, windows: readonly string[] = week ? ['1d', '7d'] : ['1d']): ModelSpec {
   const document = {
     model_id: week ? weekModelOf(size) : modelOf(size),
     model_version: '1.0.0',
@@ -143,7 +143,7 @@ function benchSpec(size: number, week = false): ModelSpec {
       label_delay_p90_seconds: { warn: 172800, alert: 259200 },
     },
     monitoring: {
-      windows: week ? ['1d', '7d'] : ['1d'],
+      windows,
       baseline: { production: { from: new Date(BASELINE_FROM).toISOString(), to: new Date(BASELINE_FROM + DAY_MS).toISOString() } },
       label_horizon: '2d',
       min_window_size: 100,
@@ -856,6 +856,150 @@ async function weekStep(dataDirectory: string, perDay: number, part: WeekPart, r
 }
 
 // ---------------------------------------------------------------------------------------------
+// A window's day from its hours, one process per part: the window model's spec with 1h windows
+// too, its 24 hourly windows read from their events as the monitor evaluates them (their cells
+// stored), then the 1d window merged from those hours, against the same day read whole.
+
+type DayPart = 'hours' | 'merged';
+const HOUR_MS = 3_600_000;
+
+interface DayReport {
+  part: DayPart;
+  /** Seconds of each evaluation: each hour's for `hours`, each run's for `merged`. */
+  seconds: number[];
+  /** The pass's summaries of the day's hours, as it plans the 1d size. */
+  planningSeconds: number;
+  partsComputed: number | null;
+  predictions: number;
+  cells: number;
+  resultRows: number;
+  /** `merged`: the largest difference from the rows of the day read whole, and how many rows had a value in both. */
+  largestDifference: number | null;
+  comparedRows: number;
+  storedBytes: number;
+  peak: Memory;
+  beforeEvaluation: Memory;
+}
+
+async function dayStep(dataDirectory: string, size: number, part: DayPart, repeats: number): Promise<void> {
+  const client = createStorageClient({ kind: 'embedded', dataDirectory, database: DATABASE });
+  const spec = benchSpec(size, false, ['1h', '1d']);
+  const queries = new MonitorQueries(client, DATABASE);
+  // Every hour stored and every day merged, whatever their size: the figures say where merging pays.
+  const source = new WindowCellsSource(client, queries, new WindowCellsStore(client, DATABASE), Date.now, 0);
+  const watermark = await queries.watermark(spec.modelId);
+  if (watermark === null) throw new Error(`no prediction of ${spec.modelId} is stored`);
+  const fit = JSON.parse(readFileSync(fitFile(dataDirectory, size), 'utf8')) as FitReport;
+  const profile = await new BaselineStore(client, DATABASE).load(spec.modelId, fit.version);
+  if (profile === null) throw new Error(`baseline ${fit.version} of ${spec.modelId} is not stored`);
+  const baseline: FittedBaseline = { profile, rowCount: fit.rowCount, version: fit.version, segmentGroups: new Map(fit.segmentGroups.map(([segment, groups]) => [segment, new Map(groups)])) };
+  const { windowSizesMs, labelHorizonMs } = spec.monitoring;
+
+  // As a monitor pass plans the 1d size: its windows summarised hour by hour.
+  const planned = performance.now();
+  const hourSummaries = await queries.windowSummaries(spec.modelId, HOUR_MS, WINDOW_START, WINDOW_END);
+  const [daySummary] = composeSummaries(hourSummaries, DAY_MS);
+  const planningSeconds = (performance.now() - planned) / 1000;
+  if (daySummary === undefined) throw new Error('the day has no summary');
+
+  // As Monitor.evaluateWindow: the window's cells, then its rows.
+  const evaluate = async (start: number, sizeMs: number, whole: boolean) => {
+    const started = performance.now();
+    const state = windowState(start + sizeMs, watermark, labelHorizonMs);
+    const summary = sizeMs === DAY_MS ? daySummary : daySummary.parts.get(start);
+    const reading = whole
+      ? { cells: await readWindowCells(client, DATABASE, profile, { modelId: spec.modelId, start, end: start + sizeMs }, { expectedPredictions: size }), parts: null }
+      : await source.read({ modelId: spec.modelId, baselineVersion: baseline.version, profile, windowSizesMs, sizeMs, windowStart: start, state, watermark, labelHorizonMs, summary });
+    const { cells } = reading;
+    const rows = windowRows({
+      spec,
+      state,
+      baseline,
+      window: { ...cells.accounting, delays: LabelDelaySketch.fromJSON(cells.labelDelays), segmentGroups: cells.segmentGroups, sketch: () => WindowSketch.fromJSON(profile, cells.sketch) },
+    });
+    return { seconds: (performance.now() - started) / 1000, reading, rows };
+  };
+
+  await settle();
+  const beforeEvaluation = memoryNow();
+  const memory = new MemoryPeak();
+  const seconds: number[] = [];
+  let last: Awaited<ReturnType<typeof evaluate>> | undefined;
+  memory.start();
+  if (part === 'hours') {
+    for (let hour = 0; hour < 24; hour++) {
+      last = await evaluate(WINDOW_START + hour * HOUR_MS, HOUR_MS, false);
+      seconds.push(last.seconds);
+    }
+  } else {
+    last = await evaluate(WINDOW_START, DAY_MS, false);
+    seconds.push(last.seconds);
+  }
+  const peak = memory.stop();
+  if (last === undefined) throw new Error('the day has no hour');
+  let largestDifference: number | null = null;
+  let comparedRows = 0;
+  if (part === 'merged') {
+    while (seconds.length < repeats && seconds.reduce((total, run) => total + run, 0) < REPEAT_BUDGET_SECONDS) seconds.push((await evaluate(WINDOW_START, DAY_MS, false)).seconds);
+    const whole = new Map((await evaluate(WINDOW_START, DAY_MS, true)).rows.map((row) => [rowKey(row), row.value]));
+    largestDifference = 0;
+    for (const row of last.rows) {
+      const other = whole.get(rowKey(row));
+      if (row.value === null || other === undefined || other === null) continue;
+      comparedRows += 1;
+      largestDifference = Math.max(largestDifference, Math.abs(row.value - other));
+    }
+  }
+  const [stored] = await (
+    await client.query({ query: `SELECT sum(length(cells)) AS bytes FROM ${DATABASE}.window_cells WHERE model_id = {model:String} AND window_size = '1h'`, query_params: { model: spec.modelId }, format: 'JSONEachRow' })
+  ).json<{ bytes: number | string }>();
+  await client.close();
+  const report: DayReport = {
+    part,
+    seconds,
+    planningSeconds,
+    partsComputed: last.reading.parts?.computed ?? null,
+    predictions: last.reading.cells.accounting.predictions,
+    cells: cellCount(last.reading.cells.sketch),
+    resultRows: last.rows.length,
+    largestDifference,
+    comparedRows,
+    storedBytes: Number(stored?.bytes ?? 0),
+    peak,
+    beforeEvaluation,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** The window's day from its hours: the hours, then the merge, each in a process of its own. */
+function runDay(dataDirectory: string, size: number, repeats: number): { hours: DayReport; merged: DayReport } {
+  const bound = EVALUATE_TIMEOUT_MS + Math.round(size * EVALUATE_TIMEOUT_MS_PER_PREDICTION);
+  const step = (part: DayPart): DayReport => {
+    process.stderr.write(`bench:monitor  the ${count(size)} window's day from its hours: ${part}\n`);
+    return JSON.parse(runStep(['--step=day', `--data=${dataDirectory}`, `--size=${size}`, `--part=${part}`, `--repeats=${repeats}`], bound, `the day's ${part} step`)) as DayReport;
+  };
+  return { hours: step('hours'), merged: step('merged') };
+}
+
+function printDay(out: (line?: string) => void, report: EvaluationReport, { hours, merged }: { hours: DayReport; merged: DayReport }, evidently: EvidentlyResult | null): void {
+  const mergedSeconds = median(merged.seconds);
+  const wholeSeconds = median(report.runs.map((run) => run.seconds));
+  out(`    the same day as a 1d window merged from its 24 hourly windows' cells (the spec with 1h and 1d windows; every hour stored, every day merged, whatever their size):`);
+  out(
+    `      its hours read from their events, as the monitor evaluates its 1h windows, their cells stored: ${hours.seconds.reduce((total, run) => total + run, 0).toFixed(2)} s in all ` +
+      `(median hour ${median(hours.seconds).toFixed(2)} s), ${mebibytes(hours.storedBytes)} of cells stored; planning the day, its hours summarised: ${merged.planningSeconds.toFixed(2)} s`,
+  );
+  out(
+    `      the 1d window merged from the stored hours, then its report rows: ${mergedSeconds.toFixed(2)} s ` +
+      `(${merged.seconds.length === 1 ? '1 run' : `median of ${merged.seconds.length} runs: ${merged.seconds.map((run) => run.toFixed(2)).join(', ')} s`}; hours read again from their events: ${merged.partsComputed}) ` +
+      `-> ${(wholeSeconds / mergedSeconds).toFixed(1)}x the speed of the window read whole`,
+  );
+  out(`      memory: peak RSS ${mebibytes(merged.peak.rss)} against ${mebibytes(report.memory.peak.rss)} read whole; JS heap peak ${mebibytes(merged.peak.heap)}; ${count(merged.cells)} sketch cells`);
+  out(`      ${count(merged.comparedRows)} of ${count(merged.resultRows)} rows with a value in both; largest |merged - whole| ${(merged.largestDifference ?? 0).toExponential(2)} (sums added in another order)`);
+  if (evidently !== null && !('timedOut' in evidently)) out(`      Evidently ${evidently.version} DataDriftPreset on the same rows: ${evidently.seconds.toFixed(2)} s -> merged is ${(evidently.seconds / mergedSeconds).toFixed(1)}x faster`);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The run: start each step, then Evidently on each window's files, then the figures.
 
 interface EvidentlyOutcome {
@@ -1066,7 +1210,7 @@ async function main(): Promise<void> {
     }
 
     const python = evidentlyPython();
-    const reports: { report: EvaluationReport; evidently: EvidentlyResult | null }[] = [];
+    const reports: { report: EvaluationReport; evidently: EvidentlyResult | null; day: { hours: DayReport; merged: DayReport } }[] = [];
     for (const size of sizes) {
       process.stderr.write(`bench:monitor  evaluating the ${count(size)} window\n`);
       const bound = EVALUATE_TIMEOUT_MS + Math.round(size * EVALUATE_TIMEOUT_MS_PER_PREDICTION);
@@ -1078,8 +1222,10 @@ async function main(): Promise<void> {
         evidently = runEvidently(python, join(dataDirectory, `window-${size}`));
       }
       rmSync(join(dataDirectory, `window-${size}`), { recursive: true, force: true });
-      reports.push({ report, evidently });
+      const day = runDay(dataDirectory, size, repeats);
+      reports.push({ report, evidently, day });
       printWindow(out, report, python, evidently);
+      printDay(out, report, day, evidently);
     }
 
     const week = weekPerDay > 0 ? runWeek(dataDirectory, weekPerDay, repeats, python) : null;
@@ -1095,6 +1241,21 @@ async function main(): Promise<void> {
           `(the floor alone takes ${median(million.floorSeconds).toFixed(2)} s)`,
       );
     } else out(`    1,000,000-prediction window in at most ${TARGET_SECONDS_AT_MILLION} s: no window of that size in this run`);
+    const millionDay = reports.find(({ report }) => report.size === 1_000_000);
+    if (millionDay !== undefined) {
+      const seconds = median(millionDay.day.merged.seconds);
+      const rssRatio = millionDay.day.merged.peak.rss / reports[0]!.report.memory.peak.rss;
+      out(`    1,000,000-prediction 1d window merged from its stored hours in at most ${TARGET_SECONDS_AT_MILLION} s: ${seconds.toFixed(2)} s, ${verdict(seconds <= TARGET_SECONDS_AT_MILLION)}`);
+      out(
+        `      its memory flat against the ${count(reports[0]!.report.size)} window read whole: RSS ${mebibytes(reports[0]!.report.memory.peak.rss)} -> ${mebibytes(millionDay.day.merged.peak.rss)}, ` +
+          `${rssRatio.toFixed(2)}x, ${verdict(rssRatio <= FLAT_MEMORY_RATIO)}`,
+      );
+      const evidently = millionDay.evidently;
+      if (evidently !== null && !('timedOut' in evidently)) {
+        const ratio = evidently.seconds / seconds;
+        out(`      at least ${TARGET_EVIDENTLY_RATIO}x Evidently: ${ratio.toFixed(2)}x, ${verdict(ratio >= TARGET_EVIDENTLY_RATIO)}`);
+      }
+    }
     if (reports.length > 1) {
       const smallest = reports[0]!.report;
       const largest = reports.at(-1)!.report;
@@ -1163,5 +1324,6 @@ function runLatencyBenchmark(): void {
 if (options.step === 'generate') await generateStep(options.data!, options.sizes!.split(',').map(Number), Number(options.reference), Number(options['history-days']), Number(options.week));
 else if (options.step === 'fit') await fitStep(options.data!, Number(options.size), options.part === 'week');
 else if (options.step === 'week') await weekStep(options.data!, Number(options.size), options.part as WeekPart, Math.max(1, Number(options.repeats)));
+else if (options.step === 'day') await dayStep(options.data!, Number(options.size), options.part as DayPart, Math.max(1, Number(options.repeats)));
 else if (options.step === 'evaluate') await evaluateStep(options.data!, Number(options.size), Math.max(1, Number(options.repeats)));
 else await main();

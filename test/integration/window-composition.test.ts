@@ -3,6 +3,7 @@ import { BaselineStore } from '../../services/adapters/clickhouse/baseline-store
 import { clickhouseTime } from '../../services/adapters/clickhouse/clickhouse-time.js';
 import { MonitorQueries } from '../../services/adapters/clickhouse/monitor-queries.js';
 import { readWindowCells } from '../../services/adapters/clickhouse/window-cells.js';
+import { encodeWindowCells } from '../../services/core/monitoring/window-cells-codec.js';
 import { WindowCellsStore } from '../../services/adapters/clickhouse/window-cells-store.js';
 import type { ResultRow } from '../../services/core/metrics/result-row.js';
 import type { ReferenceProfile } from '../../services/core/metrics/sketches/window-sketch.js';
@@ -117,14 +118,16 @@ describe('windows merged from their parts', () => {
     const stored = await (
       await merged.client.query({ query: `SELECT window_size, count() AS windows FROM ${merged.target.database}.window_cells GROUP BY window_size ORDER BY window_size`, format: 'JSONEachRow' })
     ).json<{ window_size: string; windows: number | string }>();
-    // 44 hours evaluated, and the 4 hours of day one without a prediction yet, read for its merge.
-    expect(stored.map((row) => [row.window_size, Number(row.windows)])).toEqual([['1h', 48]]);
+    // The 44 hours evaluated; the 4 hours of day one without a prediction yet were read together for
+    // its merge, in one query, and not stored.
+    expect(stored.map((row) => [row.window_size, Number(row.windows)])).toEqual([['1h', 44]]);
   });
 
-  it("merges a day from its hours' stored cells into the cells of the day read whole, reading no hour again", async () => {
+  it("merges a day from its hours' stored cells into the cells of the day read whole, reading again only the hours still to come", async () => {
     const request = await dayOneRequest(merged, 'provisional');
     const reading = await sourceOn(merged).read(request);
-    expect(reading.parts).toEqual({ count: 24, computed: 0 });
+    // Its last 4 hours, without a prediction yet, are read from their events in one query.
+    expect(reading.parts).toEqual({ count: 24, computed: 4 });
     const expected = await readWhole(merged, request.profile);
     // Day one holds 20 hours of predictions at the cut.
     expect(reading.cells.accounting.predictions).toBe(20 * 200);
@@ -145,41 +148,64 @@ describe('windows merged from their parts', () => {
     });
     expect(late).toBeDefined();
     await storeScheduled(merged, [late!], FIRST_CUT + HOUR);
-    // Hour 9's stored cells damaged: they are read from the events again, not trusted, and no error is raised.
-    await merged.client.insert({
-      table: `${merged.target.database}.window_cells`,
-      values: [{ model_id: MODEL, baseline_version: request.baselineVersion, window_size: '1h', window_start: clickhouseTime(DAY_ONE + 9 * HOUR), window_state: 'provisional', signature: '', evaluated_at: clickhouseTime(clock.now + 1), cells: '{"version":1,"sketch":' }],
-      format: 'JSONEachRow',
+    // Hour 9's stored cells in the earlier JSON form, hour 11's cut short: they are read from the
+    // events again, not trusted, and no error is raised.
+    const hourEleven = await readWindowCells(merged.client, merged.target.database, request.profile, { modelId: MODEL, start: DAY_ONE + 11 * HOUR, end: DAY_ONE + 12 * HOUR });
+    const truncated = Buffer.from(encodeWindowCells(request.profile, hourEleven).subarray(0, 200)).toString('base64');
+    // Under the hours' current signatures, so that they are read and refused, not passed over as out of date.
+    const signatures = new Map((await new MonitorQueries(merged.client, merged.target.database).windowSummaries(MODEL, HOUR, DAY_ONE, DAY_ONE + DAY)).map((hour) => [hour.windowStart, hour.signature]));
+    const damaged = (hour: number, cells: string) => ({
+      model_id: MODEL,
+      baseline_version: request.baselineVersion,
+      window_size: '1h',
+      window_start: clickhouseTime(DAY_ONE + hour * HOUR),
+      window_state: 'provisional',
+      signature: signatures.get(DAY_ONE + hour * HOUR)!,
+      evaluated_at: clickhouseTime(clock.now + 1),
+      cells,
     });
+    await merged.client.insert({ table: `${merged.target.database}.window_cells`, values: [damaged(9, '{"version":1,"sketch":'), damaged(11, truncated)], format: 'JSONEachRow' });
     clock.now += 10;
 
     const reading = await sourceOn(merged).read(request);
-    // Hour 5's signature changed, hour 9 was unreadable: two hours read again, and stored.
-    expect(reading.parts).toEqual({ count: 24, computed: 2 });
+    // Hour 5's signature changed, hours 9 and 11 were unreadable: three hours read again, and stored,
+    // beside the 4 hours still to come.
+    expect(reading.parts).toEqual({ count: 24, computed: 3 + 4 });
     const expected = await readWhole(merged, request.profile);
     expect(reading.cells.accounting).toEqual(expected.accounting);
     expect(reading.cells.labelDelays).toEqual(expected.labelDelays);
     expectClose(reading.cells.sketch, expected.sketch, 'sketch');
-    expect((await sourceOn(merged).read(request)).parts).toEqual({ count: 24, computed: 0 });
+    expect((await sourceOn(merged).read(request)).parts).toEqual({ count: 24, computed: 4 });
   });
 
   it('merges a final day only from cells computed once its hours were final', async () => {
     const request = await dayOneRequest(merged, 'final');
     // Every hour of day one is still inside the horizon at the cut, so its stored cells are provisional.
     const first = await sourceOn(merged).read(request);
+    // The 24 hours are one run of parts to read from their events, in one query.
     expect(first.parts).toEqual({ count: 24, computed: 24 });
-    // Read again from the events, each hour is stored as the window state the watermark gives it.
     expect((await sourceOn(merged).read(request)).parts!.computed).toBe(24);
     const expected = await readWhole(merged, request.profile);
     expect(first.cells.accounting).toEqual(expected.accounting);
   });
 
-  it('reads a day whose hours hold fewer predictions than merging needs whole, and stores nothing for it', async () => {
+  it('reads a day whole when the runs of hours left to read cost more queries than its stored hours save', async () => {
     const request = await dayOneRequest(whole, 'provisional');
-    const source = new WindowCellsSource(whole.client, new MonitorQueries(whole.client, whole.target.database), new WindowCellsStore(whole.client, whole.target.database), () => clock.now, 1_000);
-    const reading = await source.read(request);
-    expect(reading.parts).toBeNull();
-    const stored = await (await whole.client.query({ query: `SELECT count() AS rows FROM ${whole.target.database}.window_cells`, format: 'JSONEachRow' })).json<{ rows: number | string }>();
-    expect(Number(stored[0]!.rows)).toBe(0);
+    const source = (partQueryPredictions: number) =>
+      new WindowCellsSource(whole.client, new MonitorQueries(whole.client, whole.target.database), new WindowCellsStore(whole.client, whole.target.database), () => clock.now, partQueryPredictions);
+    // Hours 3 and 10 stored by their own evaluations: the others are three runs (0-2, 4-9, 11-23).
+    for (const hour of [3, 10]) expect((await source(0).read({ ...request, sizeMs: HOUR, windowStart: DAY_ONE + hour * HOUR })).parts).toBeNull();
+    const storedRows = async () => Number((await (await whole.client.query({ query: `SELECT count() AS rows FROM ${whole.target.database}.window_cells`, format: 'JSONEachRow' })).json<{ rows: number | string }>())[0]!.rows);
+    expect(await storedRows()).toBe(2);
+    // Two more queries cost 2 × 1,000 predictions, more than the 400 of the stored hours: read whole.
+    expect((await source(1_000).read(request)).parts).toBeNull();
+    // At 2 × 100, merging pays: the three runs are read, one query each, and not stored.
+    const merged = await source(100).read(request);
+    expect(merged.parts).toEqual({ count: 24, computed: 22 });
+    expect(merged.cells.accounting).toEqual((await readWhole(whole, request.profile)).accounting);
+    expect(await storedRows()).toBe(2);
+    // Never merging, nor storing.
+    expect((await source(Number.POSITIVE_INFINITY).read({ ...request, sizeMs: HOUR, windowStart: DAY_ONE + 4 * HOUR })).parts).toBeNull();
+    expect(await storedRows()).toBe(2);
   });
 });

@@ -8,8 +8,7 @@
 -- outcomes, counted as the monitor's window summaries count them). A window evaluated again writes
 -- a new row under the same key, and ReplacingMergeTree keeps the latest: the cells are reused only
 -- while the signature still matches, and a final window only from cells computed once it was final.
--- cells is the base64 of encodeWindowCells (services/core/monitoring/window-cells-codec.ts), a binary
--- document read on the baseline's profile; one in any other form is computed again.
+-- cells held the cells as JSON here; 0007_window_cells_binary made them a binary document.
 -- Cells are a cache of what the raw tables hold: a row gone (35 days after it was stored, by the
 -- server's clock, not the monitor's) or unreadable is computed again.
 

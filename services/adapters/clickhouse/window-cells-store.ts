@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ReferenceProfile } from '../../core/metrics/sketches/window-sketch.js';
+import { ByteReader } from '../../core/monitoring/byte-codec.js';
 import { decodeCellColumns, encodeWindowCells } from '../../core/monitoring/window-cells-codec.js';
 import { MalformedWindowCellsError, type CellColumns, type WindowCells } from '../../core/monitoring/window-parts.js';
 import { clickhouseTime } from './clickhouse-time.js';
@@ -53,84 +54,90 @@ export class WindowCellsStore {
   }
 
   /**
-   * The stored cells of each wanted window whose stored signature is the one wanted (and whose
-   * state is final, when `finalOnly`), read and checked on the profile and handed to `use` one
-   * window at a time. They are fetched in batches of at most BATCH_TEXT_BYTES of stored text, so
-   * that a caller merging them holds a batch beside its sum, whatever the number of windows. Those
-   * that cannot be read (damaged in storage) are left out and their starts returned; the caller
-   * computes them again.
+   * The wanted windows whose stored cells still hold: their stored signature is the one wanted
+   * and, when `finalOnly`, they were computed once the window was final. Only what describes the
+   * cells is read, not the cells.
    */
-  async readMatching(
-    key: StoredCellsKey,
-    profile: ReferenceProfile,
-    wanted: readonly { windowStart: number; signature: string }[],
-    finalOnly: boolean,
-    use: (windowStart: number, cells: CellColumns) => void,
-  ): Promise<number[]> {
-    if (wanted.length === 0) return [];
-    const parameters = { ...key, starts: wanted.map((part) => part.windowStart) };
-    const keyFilter = 'model_id = {modelId:String} AND baseline_version = {baselineVersion:String} AND window_size = {windowSize:String}';
+  async holding(wanted: WantedCells): Promise<HoldingCells[]> {
+    if (wanted.windows.length === 0) return [];
     const stored = await (
       await this.client.query({
-        query: `SELECT toUnixTimestamp64Milli(window_start) AS start, window_state AS state, signature, length(cells) AS length FROM ${this.database}.window_cells
-                WHERE ${keyFilter} AND toUnixTimestamp64Milli(window_start) IN {starts:Array(Int64)} ORDER BY start`,
-        query_params: parameters,
+        query: `SELECT toUnixTimestamp64Milli(window_start) AS start, window_state AS state, signature, cells_bytes FROM ${this.database}.window_cells
+                WHERE ${KEY_FILTER} AND toUnixTimestamp64Milli(window_start) IN {starts:Array(Int64)} ORDER BY start`,
+        query_params: { ...wanted.key, starts: wanted.windows.map((window) => window.windowStart) },
         format: 'JSONEachRow',
       })
-    ).json<{ start: number | string; state: string; signature: string; length: number | string }>();
-    const signatures = new Map(wanted.map((part) => [part.windowStart, part.signature]));
-    const holds = (start: number, state: string, signature: string): boolean => signatures.get(start) === signature && (!finalOnly || state === 'final');
+    ).json<{ start: number | string; state: string; signature: string; cells_bytes: number | string }>();
+    const holds = holdsFor(wanted);
+    return stored.flatMap((row) => (holds(Number(row.start), row.state === 'final', row.signature) ? [{ windowStart: Number(row.start), storedBytes: Number(row.cells_bytes) }] : []));
+  }
+
+  /**
+   * The cells of the holding windows, read and checked on the profile and handed to `use` one
+   * window at a time. They are fetched in batches of at most BATCH_TEXT_BYTES of stored text, so
+   * that a caller merging them holds a batch beside its sum, whatever the number of windows. A
+   * window stored again since holding() and no longer holding is left out, as is one whose cells
+   * cannot be read (damaged in storage); the caller computes those again.
+   */
+  async read(wanted: WantedCells, profile: ReferenceProfile, holding: readonly HoldingCells[], use: (windowStart: number, cells: CellColumns) => void): Promise<void> {
     const batches: number[][] = [];
     let batchBytes = Infinity;
-    for (const row of stored) {
-      const windowStart = Number(row.start);
-      if (!holds(windowStart, row.state, row.signature)) continue;
-      if (batchBytes + Number(row.length) > BATCH_TEXT_BYTES) {
+    for (const window of holding) {
+      if (batchBytes + window.storedBytes > BATCH_TEXT_BYTES) {
         batches.push([]);
         batchBytes = 0;
       }
-      batches.at(-1)!.push(windowStart);
-      batchBytes += Number(row.length);
+      batches.at(-1)!.push(window.windowStart);
+      batchBytes += window.storedBytes;
     }
-    const unreadable: number[] = [];
+    const holds = holdsFor(wanted);
     for (const starts of batches) {
-      // As raw text, every field free of tabs and newlines: a document of megabytes is not escaped into JSON.
-      const text = await (
-        await this.client.query({
-          query: `SELECT toUnixTimestamp64Milli(window_start), window_state, base64Encode(signature), cells FROM ${this.database}.window_cells
-                  WHERE ${keyFilter} AND toUnixTimestamp64Milli(window_start) IN {starts:Array(Int64)}`,
-          query_params: { ...key, starts },
-          format: 'TabSeparatedRaw',
-        })
-      ).text();
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        const [start = '', state = '', signature = '', cells = ''] = line.split('\t');
-        const windowStart = Number(start);
-        // Written again since the first read: taken only if it still holds.
-        if (!holds(windowStart, state, Buffer.from(signature, 'base64').toString('utf8'))) continue;
+      // Decoded from base64 by ClickHouse and fetched as RowBinary: bytes, not text to decode here.
+      // Text that is not base64 (a damaged row) decodes to no bytes, which no document is.
+      const { stream } = await this.client.exec({
+        query: `SELECT toUnixTimestamp64Milli(window_start), window_state = 'final', signature, tryBase64Decode(cells) FROM ${this.database}.window_cells
+                WHERE ${KEY_FILTER} AND toUnixTimestamp64Milli(window_start) IN {starts:Array(Int64)} FORMAT RowBinary`,
+        query_params: { ...wanted.key, starts },
+      });
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+      const rows = new ByteReader(Buffer.concat(chunks));
+      while (!rows.atEnd) {
+        const windowStart = rows.int64();
+        const final = rows.byte() === 1;
+        const signature = rows.string();
+        const cells = rows.take(rows.uint());
+        if (!holds(windowStart, final, signature)) continue;
         try {
-          use(windowStart, decodeCellColumns(profile, base64Bytes(cells)));
+          use(windowStart, decodeCellColumns(profile, cells));
         } catch (error) {
           if (!(error instanceof MalformedWindowCellsError)) throw error;
-          unreadable.push(windowStart);
         }
       }
     }
-    return unreadable;
   }
 }
 
-/** The most stored text fetched in one query, unless one window's cells alone are more. */
-const BATCH_TEXT_BYTES = 16 * 1024 * 1024;
-
-/**
- * The bytes of base64 text; anything else is a MalformedWindowCellsError. Buffer.from skips what is
- * not base64, so text with anything else in it decodes to fewer bytes than its length says.
- */
-function base64Bytes(text: string): Uint8Array {
-  const bytes = Buffer.from(text, 'base64');
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  if (text.length % 4 !== 0 || bytes.length !== (text.length / 4) * 3 - padding) throw new MalformedWindowCellsError('the stored cells are not base64');
-  return bytes;
+/** Which windows' stored cells are wanted, with the signature each must have been stored under. */
+export interface WantedCells {
+  key: StoredCellsKey;
+  windows: readonly { windowStart: number; signature: string }[];
+  /** Only cells computed once their window was final. */
+  finalOnly: boolean;
 }
+
+/** A window whose stored cells hold, and the length of its stored text. */
+export interface HoldingCells {
+  windowStart: number;
+  storedBytes: number;
+}
+
+const KEY_FILTER = 'model_id = {modelId:String} AND baseline_version = {baselineVersion:String} AND window_size = {windowSize:String}';
+
+function holdsFor(wanted: WantedCells): (windowStart: number, final: boolean, signature: string) => boolean {
+  const signatures = new Map(wanted.windows.map((window) => [window.windowStart, window.signature]));
+  return (windowStart, final, signature) => signatures.get(windowStart) === signature && (!wanted.finalOnly || final);
+}
+
+/** The most stored text (base64) fetched in one query, unless one window's cells alone are more. */
+const BATCH_TEXT_BYTES = 16 * 1024 * 1024;

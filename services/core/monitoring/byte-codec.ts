@@ -91,6 +91,8 @@ export class ByteReader {
   }
 
   uint(): number {
+    // Most varints are one byte: read without the loop.
+    if (this.position < this.bytes.length && this.bytes[this.position]! < 0x80) return this.bytes[this.position++]!;
     let value = 0;
     let scale = 1;
     for (let read = 0; read < MAXIMUM_VARINT_BYTES; read++) {
@@ -117,6 +119,23 @@ export class ByteReader {
   byte(): number {
     this.need(1);
     return this.bytes[this.position++]!;
+  }
+
+  /** A signed 64-bit little-endian integer (ClickHouse's Int64 in RowBinary), which must be a safe integer. */
+  int64(): number {
+    this.need(8);
+    const value = this.view.getBigInt64(this.position, true);
+    this.position += 8;
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) throw new RangeError(`${value} is beyond a safe integer`);
+    return Number(value);
+  }
+
+  /** The next `length` bytes, as a view of the input rather than a copy. */
+  take(length: number): Uint8Array {
+    this.need(length);
+    const bytes = this.bytes.subarray(this.position, this.position + length);
+    this.position += length;
+    return bytes;
   }
 
   string(): string {

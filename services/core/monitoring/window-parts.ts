@@ -199,7 +199,7 @@ export function windowCellsOf(profile: ReferenceProfile, columns: CellColumns): 
  * parts, and adds a part in time proportional to its cells.
  */
 export class WindowCellsMerger {
-  private readonly numeric = new Map<number, { counts: number[]; missingCount: number; outOfRangeCount: number; cells: Map<number, GridCell> }>();
+  private readonly numeric = new Map<number, NumericColumns>();
   private readonly categorical = new Map<number, { counts: Map<string, number>; totalCount: number; missingCount: number }>();
   private scores: { counts: Float64Array; sums: Float64Array } | null = null;
   private population: LabelledBins | null = null;
@@ -258,23 +258,55 @@ export class WindowCellsMerger {
   }
 
   private addNumeric(position: number, part: NumericColumns): void {
-    let sums = this.numeric.get(position);
-    if (sums === undefined) this.numeric.set(position, (sums = { counts: new Array<number>(part.counts.length).fill(0), missingCount: 0, outOfRangeCount: 0, cells: new Map() }));
+    const sums = this.numeric.get(position);
+    if (sums === undefined) {
+      // The first part's columns are the sums so far: a merge makes new columns, never writes into a part's.
+      this.numeric.set(position, { ...part, counts: [...part.counts] });
+      return;
+    }
     if (part.counts.length !== sums.counts.length) throw new RangeError(`a feature has ${part.counts.length} bins in a part, ${sums.counts.length} in the others`);
     part.counts.forEach((count, bin) => (sums.counts[bin]! += count));
     sums.missingCount += part.missingCount;
     sums.outOfRangeCount += part.outOfRangeCount;
-    for (let cell = 0; cell < part.indices.length; cell++) {
-      const index = part.indices[cell]!;
-      const existing = sums.cells.get(index);
-      if (existing === undefined) sums.cells.set(index, { count: part.cellCounts[cell]!, sum: part.sums[cell]!, minimum: part.minima[cell]!, maximum: part.maxima[cell]! });
-      else {
-        existing.count += part.cellCounts[cell]!;
-        existing.sum += part.sums[cell]!;
-        if (part.minima[cell]! < existing.minimum) existing.minimum = part.minima[cell]!;
-        if (part.maxima[cell]! > existing.maximum) existing.maximum = part.maxima[cell]!;
+    // Both ascending: one merge of the two columns into new ones.
+    const length = sums.indices.length + part.indices.length;
+    const merged = { indices: new Float64Array(length), cellCounts: new Float64Array(length), sums: new Float64Array(length), minima: new Float64Array(length), maxima: new Float64Array(length) };
+    let left = 0;
+    let right = 0;
+    let cell = 0;
+    while (left < sums.indices.length || right < part.indices.length) {
+      const leftIndex = left < sums.indices.length ? sums.indices[left]! : Infinity;
+      const rightIndex = right < part.indices.length ? part.indices[right]! : Infinity;
+      if (leftIndex < rightIndex) {
+        merged.indices[cell] = leftIndex;
+        merged.cellCounts[cell] = sums.cellCounts[left]!;
+        merged.sums[cell] = sums.sums[left]!;
+        merged.minima[cell] = sums.minima[left]!;
+        merged.maxima[cell] = sums.maxima[left]!;
+        left += 1;
+      } else if (rightIndex < leftIndex) {
+        merged.indices[cell] = rightIndex;
+        merged.cellCounts[cell] = part.cellCounts[right]!;
+        merged.sums[cell] = part.sums[right]!;
+        merged.minima[cell] = part.minima[right]!;
+        merged.maxima[cell] = part.maxima[right]!;
+        right += 1;
+      } else {
+        merged.indices[cell] = leftIndex;
+        merged.cellCounts[cell] = sums.cellCounts[left]! + part.cellCounts[right]!;
+        merged.sums[cell] = sums.sums[left]! + part.sums[right]!;
+        merged.minima[cell] = Math.min(sums.minima[left]!, part.minima[right]!);
+        merged.maxima[cell] = Math.max(sums.maxima[left]!, part.maxima[right]!);
+        left += 1;
+        right += 1;
       }
+      cell += 1;
     }
+    sums.indices = merged.indices.subarray(0, cell);
+    sums.cellCounts = merged.cellCounts.subarray(0, cell);
+    sums.sums = merged.sums.subarray(0, cell);
+    sums.minima = merged.minima.subarray(0, cell);
+    sums.maxima = merged.maxima.subarray(0, cell);
   }
 
   private addCategorical(position: number, part: CategoricalColumns): void {
@@ -292,12 +324,14 @@ export class WindowCellsMerger {
     this.profile.features.forEach((feature, position) => {
       if (feature.type === 'numeric') {
         const sums = this.numeric.get(position)!;
-        const cells = [...sums.cells].sort(([left], [right]) => left - right);
         features[feature.name] = {
           counts: [...sums.counts],
           missingCount: sums.missingCount,
           outOfRangeCount: sums.outOfRangeCount,
-          values: { grid: { ...feature.profile.values.grid }, cells: cells.map(([index, cell]) => [index, cell.count, cell.sum, cell.minimum, cell.maximum]) },
+          values: {
+            grid: { ...feature.profile.values.grid },
+            cells: Array.from(sums.indices, (index, cell) => [index, sums.cellCounts[cell]!, sums.sums[cell]!, sums.minima[cell]!, sums.maxima[cell]!]),
+          },
         };
       } else {
         const sums = this.categorical.get(position)!;
@@ -323,13 +357,6 @@ export class WindowCellsMerger {
       segmentGroups: new Map(this.profile.shape.segments.map((segment, position) => [segment, new Map(this.segmentGroups[position])])),
     };
   }
-}
-
-interface GridCell {
-  count: number;
-  sum: number;
-  minimum: number;
-  maximum: number;
 }
 
 interface LabelledBins {
