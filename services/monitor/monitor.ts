@@ -5,7 +5,7 @@ import { clickhouseErrorIdentity } from '../adapters/clickhouse/storage-errors.j
 import { BaselineStore } from '../adapters/clickhouse/baseline-store.js';
 import { MetricResultsStore } from '../adapters/clickhouse/metric-results-store.js';
 import { MonitorMembership } from '../adapters/clickhouse/monitor-membership.js';
-import { MonitorQueries, type WindowSummary } from '../adapters/clickhouse/monitor-queries.js';
+import { MonitorQueries } from '../adapters/clickhouse/monitor-queries.js';
 import { WindowCellsStore } from '../adapters/clickhouse/window-cells-store.js';
 import { checkModelsFolder } from '../adapters/model-spec/models-folder.js';
 import type { LatestWindow, MonitorMetrics } from '../adapters/telemetry/monitor-metrics.js';
@@ -14,12 +14,12 @@ import { LabelDelaySketch } from '../core/metrics/sketches/label-delay-sketch.js
 import { WindowSketch } from '../core/metrics/sketches/window-sketch.js';
 import type { ModelSpec } from '../core/model-spec/model-spec.js';
 import { specHash, windowStartOf, windowState } from '../core/monitoring/window-plan.js';
-import { composeSummaries, partSizeOf, type ComposedSummary } from '../core/monitoring/window-parts.js';
+import { composeSummaries, partSizeOf, type ComposedSummary, type WindowSummary } from '../core/monitoring/window-parts.js';
 import { windowRows } from '../core/monitoring/window-rows.js';
 import { ownerOf, workUnit } from '../core/monitoring/work-assignment.js';
 import { formatDuration } from '../core/time/duration.js';
 import { BaselineFitter } from './baseline-fitter.js';
-import { DEFAULT_PART_QUERY_PREDICTIONS, WindowCellsSource } from './window-cells-source.js';
+import { WindowCellsSource } from './window-cells-source.js';
 
 export interface MonitorOptions {
   client: ClickHouseClient;
@@ -36,8 +36,8 @@ export interface MonitorOptions {
   now?: () => number;
   /** Windows evaluated per model and size in one pass, newest first, so that a long history is worked through over several passes. */
   maximumEvaluationsPerPass?: number;
-  /** What one more query costs in predictions read, which decides when a window is merged from its parts (WindowCellsSource); DEFAULT_PART_QUERY_PREDICTIONS unless given. */
-  partQueryPredictions?: number;
+  /** Whether windows made of smaller window sizes are merged from their parts' cells (WindowCellsSource); true unless given. False reads every window whole. */
+  composeWindows?: boolean;
 }
 
 export interface PassReport {
@@ -95,7 +95,7 @@ export class Monitor {
     this.queries = new MonitorQueries(options.client, options.database);
     this.results = new MetricResultsStore(options.client, options.database);
     this.now = options.now ?? Date.now;
-    this.cells = new WindowCellsSource(options.client, this.queries, new WindowCellsStore(options.client, options.database), this.now, options.partQueryPredictions ?? DEFAULT_PART_QUERY_PREDICTIONS);
+    this.cells = new WindowCellsSource(options.client, this.queries, new WindowCellsStore(options.client, options.database), this.now, options.composeWindows ?? true);
     this.baselines = new BaselineFitter(this.queries, new BaselineStore(options.client, options.database), this.now);
     this.maximumEvaluationsPerPass = options.maximumEvaluationsPerPass ?? DEFAULT_MAXIMUM_EVALUATIONS_PER_PASS;
     this.membership = new MonitorMembership(options.client, options.database);
@@ -129,7 +129,8 @@ export class Monitor {
     }
     for (const model of this.models) {
       if (signal?.aborted) break;
-      const owned = model.spec.monitoring.windowSizesMs.filter((sizeMs) => this.owns(model.spec.modelId, formatDuration(sizeMs)));
+      // Smallest first: the parts of larger windows are then stored when those are merged.
+      const owned = model.spec.monitoring.windowSizesMs.filter((sizeMs) => this.owns(model.spec.modelId, formatDuration(sizeMs))).sort((left, right) => left - right);
       if (owned.length === 0) continue;
       let watermark: number | null;
       try {

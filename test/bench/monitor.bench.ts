@@ -55,12 +55,12 @@ import { datasetReport } from '../../services/core/metrics/rows/dataset-report.j
 import { LabelDelaySketch } from '../../services/core/metrics/sketches/label-delay-sketch.js';
 import { WindowSketch, type SerializedWindowSketch } from '../../services/core/metrics/sketches/window-sketch.js';
 import { reportSettings, type ModelSpec } from '../../services/core/model-spec/model-spec.js';
-import { composeSummaries, type ComposedSummary, type PartSummary } from '../../services/core/monitoring/window-parts.js';
+import { composeSummaries, type ComposedSummary, type WindowSummary } from '../../services/core/monitoring/window-parts.js';
 import { specHash, windowState } from '../../services/core/monitoring/window-plan.js';
 import { windowRows } from '../../services/core/monitoring/window-rows.js';
 import { formatDuration } from '../../services/core/time/duration.js';
 import { BaselineFitter, type FittedBaseline } from '../../services/monitor/baseline-fitter.js';
-import { WindowCellsSource } from '../../services/monitor/window-cells-source.js';
+import { WindowCellsSource, type CellsRequest } from '../../services/monitor/window-cells-source.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -743,6 +743,31 @@ async function evaluateStep(dataDirectory: string, size: number, repeats: number
 
 type WeekPart = 'plan' | 'days' | 'merged' | 'whole';
 
+/**
+ * As Monitor.evaluateWindow: the window's cells (read whole, or as the source has them: merged from
+ * its parts where it can), then its rows; with the summary the pass would hand over.
+ */
+function windowEvaluator(client: ClickHouseClient, source: WindowCellsSource, spec: ModelSpec, baseline: FittedBaseline, watermark: number, summaryOf: (start: number, sizeMs: number) => CellsRequest['summary']) {
+  const { windowSizesMs, labelHorizonMs } = spec.monitoring;
+  const { profile } = baseline;
+  return async (start: number, sizeMs: number, whole: boolean) => {
+    const started = performance.now();
+    const state = windowState(start + sizeMs, watermark, labelHorizonMs);
+    const summary = summaryOf(start, sizeMs);
+    const reading = whole
+      ? { cells: await readWindowCells(client, DATABASE, profile, { modelId: spec.modelId, start, end: start + sizeMs }, { expectedPredictions: summary?.predictions }), parts: null }
+      : await source.read({ modelId: spec.modelId, baselineVersion: baseline.version, profile, windowSizesMs, sizeMs, windowStart: start, state, watermark, labelHorizonMs, summary });
+    const { cells } = reading;
+    const rows = windowRows({
+      spec,
+      state,
+      baseline,
+      window: { ...cells.accounting, delays: LabelDelaySketch.fromJSON(cells.labelDelays), segmentGroups: cells.segmentGroups, sketch: () => WindowSketch.fromJSON(profile, cells.sketch) },
+    });
+    return { seconds: (performance.now() - started) / 1000, reading, rows };
+  };
+}
+
 /** The plan step's summaries of the week's days, as a monitor pass summarises the parts of its 7d windows. */
 const weekSummaryFile = (dataDirectory: string): string => join(dataDirectory, 'week-summary.json');
 
@@ -771,7 +796,6 @@ async function weekStep(dataDirectory: string, perDay: number, part: WeekPart, r
   const profile = await new BaselineStore(client, DATABASE).load(spec.modelId, fit.version);
   if (profile === null) throw new Error(`baseline ${fit.version} of ${spec.modelId} is not stored`);
   const baseline: FittedBaseline = { profile, rowCount: fit.rowCount, version: fit.version, segmentGroups: new Map(fit.segmentGroups.map(([segment, groups]) => [segment, new Map(groups)])) };
-  const { windowSizesMs, labelHorizonMs } = spec.monitoring;
   const weekMs = WEEK_DAYS * DAY_MS;
 
   if (part === 'plan') {
@@ -791,27 +815,10 @@ async function weekStep(dataDirectory: string, perDay: number, part: WeekPart, r
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return;
   }
-  const planned = JSON.parse(readFileSync(weekSummaryFile(dataDirectory), 'utf8')) as PartSummary & { parts: PartSummary[] };
+  const planned = JSON.parse(readFileSync(weekSummaryFile(dataDirectory), 'utf8')) as WindowSummary & { parts: WindowSummary[] };
   const weekSummary: ComposedSummary = { ...planned, parts: new Map(planned.parts.map((day) => [day.windowStart, day])) };
 
-  // As Monitor.evaluateWindow: the window's cells (whole, or merged from its days), then its rows.
-  const evaluate = async (start: number, sizeMs: number, whole: boolean) => {
-    const started = performance.now();
-    const state = windowState(start + sizeMs, watermark, labelHorizonMs);
-    const summary = sizeMs === weekMs ? weekSummary : weekSummary.parts.get(start);
-    const request = { modelId: spec.modelId, baselineVersion: baseline.version, profile, windowSizesMs, sizeMs, windowStart: start, state, watermark, labelHorizonMs, summary };
-    const reading = whole
-      ? { cells: await readWindowCells(client, DATABASE, profile, { modelId: spec.modelId, start, end: start + sizeMs }, { expectedPredictions: perDay * WEEK_DAYS }), parts: null }
-      : await source.read(request);
-    const { cells } = reading;
-    const rows = windowRows({
-      spec,
-      state,
-      baseline,
-      window: { ...cells.accounting, delays: LabelDelaySketch.fromJSON(cells.labelDelays), segmentGroups: cells.segmentGroups, sketch: () => WindowSketch.fromJSON(profile, cells.sketch) },
-    });
-    return { seconds: (performance.now() - started) / 1000, reading, rows };
-  };
+  const evaluate = windowEvaluator(client, source, spec, baseline, watermark, (start, sizeMs) => (sizeMs === weekMs ? weekSummary : weekSummary.parts.get(start)));
 
   await settle();
   const beforeEvaluation = memoryNow();
@@ -885,15 +892,14 @@ async function dayStep(dataDirectory: string, size: number, part: DayPart, repea
   const client = createStorageClient({ kind: 'embedded', dataDirectory, database: DATABASE });
   const spec = benchSpec(size, false, ['1h', '1d']);
   const queries = new MonitorQueries(client, DATABASE);
-  // Every hour stored and every day merged, whatever their size: the figures say where merging pays.
-  const source = new WindowCellsSource(client, queries, new WindowCellsStore(client, DATABASE), Date.now, 0);
+  // Every hour stored when read, every day merged from its hours, as the monitor does.
+  const source = new WindowCellsSource(client, queries, new WindowCellsStore(client, DATABASE), Date.now);
   const watermark = await queries.watermark(spec.modelId);
   if (watermark === null) throw new Error(`no prediction of ${spec.modelId} is stored`);
   const fit = JSON.parse(readFileSync(fitFile(dataDirectory, size), 'utf8')) as FitReport;
   const profile = await new BaselineStore(client, DATABASE).load(spec.modelId, fit.version);
   if (profile === null) throw new Error(`baseline ${fit.version} of ${spec.modelId} is not stored`);
   const baseline: FittedBaseline = { profile, rowCount: fit.rowCount, version: fit.version, segmentGroups: new Map(fit.segmentGroups.map(([segment, groups]) => [segment, new Map(groups)])) };
-  const { windowSizesMs, labelHorizonMs } = spec.monitoring;
 
   // As a monitor pass plans the 1d size: its windows summarised hour by hour.
   const planned = performance.now();
@@ -902,23 +908,7 @@ async function dayStep(dataDirectory: string, size: number, part: DayPart, repea
   const planningSeconds = (performance.now() - planned) / 1000;
   if (daySummary === undefined) throw new Error('the day has no summary');
 
-  // As Monitor.evaluateWindow: the window's cells, then its rows.
-  const evaluate = async (start: number, sizeMs: number, whole: boolean) => {
-    const started = performance.now();
-    const state = windowState(start + sizeMs, watermark, labelHorizonMs);
-    const summary = sizeMs === DAY_MS ? daySummary : daySummary.parts.get(start);
-    const reading = whole
-      ? { cells: await readWindowCells(client, DATABASE, profile, { modelId: spec.modelId, start, end: start + sizeMs }, { expectedPredictions: size }), parts: null }
-      : await source.read({ modelId: spec.modelId, baselineVersion: baseline.version, profile, windowSizesMs, sizeMs, windowStart: start, state, watermark, labelHorizonMs, summary });
-    const { cells } = reading;
-    const rows = windowRows({
-      spec,
-      state,
-      baseline,
-      window: { ...cells.accounting, delays: LabelDelaySketch.fromJSON(cells.labelDelays), segmentGroups: cells.segmentGroups, sketch: () => WindowSketch.fromJSON(profile, cells.sketch) },
-    });
-    return { seconds: (performance.now() - started) / 1000, reading, rows };
-  };
+  const evaluate = windowEvaluator(client, source, spec, baseline, watermark, (start, sizeMs) => (sizeMs === DAY_MS ? daySummary : daySummary.parts.get(start)));
 
   await settle();
   const beforeEvaluation = memoryNow();

@@ -82,7 +82,7 @@ describe('windows merged from their parts', () => {
 
   const sourceOn = (storage: StorageHarness) => {
     const queries = new MonitorQueries(storage.client, storage.target.database);
-    return new WindowCellsSource(storage.client, queries, new WindowCellsStore(storage.client, storage.target.database), () => clock.now, 0);
+    return new WindowCellsSource(storage.client, queries, new WindowCellsStore(storage.client, storage.target.database), () => clock.now);
   };
 
   async function dayOneRequest(storage: StorageHarness, state: CellsRequest['state']): Promise<CellsRequest> {
@@ -95,8 +95,8 @@ describe('windows merged from their parts', () => {
     readWindowCells(storage.client, storage.target.database, profile, { modelId: MODEL, start: DAY_ONE, end: DAY_ONE + DAY });
 
   it('gives each daily window the rows of the same day read whole', { timeout: 180_000 }, async () => {
-    const mergingMonitor = monitorOn(merged, modelsFolder.directory, clock, 'merging', undefined, 0);
-    const wholeMonitor = monitorOn(whole, modelsFolder.directory, clock, 'whole', undefined, Number.POSITIVE_INFINITY);
+    const mergingMonitor = monitorOn(merged, modelsFolder.directory, clock, 'merging');
+    const wholeMonitor = monitorOn(whole, modelsFolder.directory, clock, 'whole', undefined, false);
     expect(await mergingMonitor.monitor.runPass()).toEqual({ evaluated: 44 + 2, failed: 0 });
     expect(await wholeMonitor.monitor.runPass()).toEqual({ evaluated: 44 + 2, failed: 0 });
 
@@ -182,30 +182,45 @@ describe('windows merged from their parts', () => {
     const request = await dayOneRequest(merged, 'final');
     // Every hour of day one is still inside the horizon at the cut, so its stored cells are provisional.
     const first = await sourceOn(merged).read(request);
-    // The 24 hours are one run of parts to read from their events, in one query.
+    // The 20 hours with predictions are read as windows of their own, the 4 without in one query.
     expect(first.parts).toEqual({ count: 24, computed: 24 });
     expect((await sourceOn(merged).read(request)).parts!.computed).toBe(24);
     const expected = await readWhole(merged, request.profile);
     expect(first.cells.accounting).toEqual(expected.accounting);
   });
 
-  it('reads a day whole when the runs of hours left to read cost more queries than its stored hours save', async () => {
+  it('gives a day the same cells, bit for bit, whichever of its parts were stored before, and stores every part it reads', async () => {
     const request = await dayOneRequest(whole, 'provisional');
-    const source = (partQueryPredictions: number) =>
-      new WindowCellsSource(whole.client, new MonitorQueries(whole.client, whole.target.database), new WindowCellsStore(whole.client, whole.target.database), () => clock.now, partQueryPredictions);
-    // Hours 3 and 10 stored by their own evaluations: the others are three runs (0-2, 4-9, 11-23).
-    for (const hour of [3, 10]) expect((await source(0).read({ ...request, sizeMs: HOUR, windowStart: DAY_ONE + hour * HOUR })).parts).toBeNull();
-    const storedRows = async () => Number((await (await whole.client.query({ query: `SELECT count() AS rows FROM ${whole.target.database}.window_cells`, format: 'JSONEachRow' })).json<{ rows: number | string }>())[0]!.rows);
-    expect(await storedRows()).toBe(2);
-    // Two more queries cost 2 × 1,000 predictions, more than the 400 of the stored hours: read whole.
-    expect((await source(1_000).read(request)).parts).toBeNull();
-    // At 2 × 100, merging pays: the three runs are read, one query each, and not stored.
-    const merged = await source(100).read(request);
-    expect(merged.parts).toEqual({ count: 24, computed: 22 });
-    expect(merged.cells.accounting).toEqual((await readWhole(whole, request.profile)).accounting);
-    expect(await storedRows()).toBe(2);
-    // Never merging, nor storing.
-    expect((await source(Number.POSITIVE_INFINITY).read({ ...request, sizeMs: HOUR, windowStart: DAY_ONE + 4 * HOUR })).parts).toBeNull();
-    expect(await storedRows()).toBe(2);
+    const stored = async () =>
+      (
+        await (
+          await whole.client.query({ query: `SELECT window_size, count() AS windows FROM ${whole.target.database}.window_cells GROUP BY window_size ORDER BY window_size`, format: 'JSONEachRow' })
+        ).json<{ window_size: string; windows: number | string }>()
+      ).map((row) => [row.window_size, Number(row.windows)]);
+    const bytes = (cells: WindowCells) => Buffer.from(encodeWindowCells(request.profile, cells)).toString('hex');
+    // This database's monitor read every window whole: nothing is stored yet. Hours 3 and 10 are
+    // stored by their own evaluations.
+    expect(await stored()).toEqual([]);
+    for (const hour of [3, 10]) expect((await sourceOn(whole).read({ ...request, sizeMs: HOUR, windowStart: DAY_ONE + hour * HOUR })).parts).toBeNull();
+    // The 18 other hours with predictions are read as windows of their own, and stored; the 4
+    // without, in one query, are not.
+    const first = await sourceOn(whole).read(request);
+    expect(first.parts).toEqual({ count: 24, computed: 22 });
+    expect(await stored()).toEqual([['1h', 20]]);
+    const again = await sourceOn(whole).read(request);
+    expect(again.parts).toEqual({ count: 24, computed: 4 });
+    expect(bytes(again.cells)).toBe(bytes(first.cells));
+    expect(first.cells.accounting).toEqual((await readWhole(whole, request.profile)).accounting);
+
+    // With 6-hour windows in the spec, a day is made of those, and each of them of its hours: its
+    // parts are stored too, and read back they give the same cells again.
+    const nested = { ...request, windowSizesMs: [HOUR, 6 * HOUR, DAY] };
+    const fromHours = await sourceOn(whole).read(nested);
+    expect(fromHours.parts).toEqual({ count: 4, computed: 4 });
+    expect(await stored()).toEqual([['1h', 20], ['6h', 4]]);
+    const fromStored = await sourceOn(whole).read(nested);
+    expect(fromStored.parts).toEqual({ count: 4, computed: 0 });
+    expect(bytes(fromStored.cells)).toBe(bytes(fromHours.cells));
+    expect(fromStored.cells.accounting).toEqual(first.cells.accounting);
   });
 });

@@ -51,7 +51,7 @@ export async function testModelsFolder(): Promise<{ directory: string; remove():
 }
 
 /** A monitor over the storage and models folder, with an injected clock and a registry of its own. */
-export function monitorOn(storage: StorageHarness, modelsDirectory: string, clock: { now: number }, instanceId = 'monitor-test', leaseMs?: number, partQueryPredictions?: number) {
+export function monitorOn(storage: StorageHarness, modelsDirectory: string, clock: { now: number }, instanceId = 'monitor-test', leaseMs?: number, composeWindows?: boolean) {
   const registry = new Registry();
   const monitor = new Monitor({
     client: storage.client,
@@ -64,7 +64,7 @@ export function monitorOn(storage: StorageHarness, modelsDirectory: string, cloc
     now: () => clock.now,
     maximumEvaluationsPerPass: 1000,
     leaseMs,
-    partQueryPredictions,
+    composeWindows,
   });
   return { monitor, registry, results: new MetricResultsStore(storage.client, storage.target.database) };
 }

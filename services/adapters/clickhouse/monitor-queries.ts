@@ -3,6 +3,7 @@ import { MISSING_GROUP } from '../../core/metrics/fairness/group-fairness.js';
 import type { ReferenceColumns, WindowShape } from '../../core/metrics/sketches/window-sketch.js';
 import type { SegmentGroupCounts } from '../../core/monitoring/volume-rows.js';
 import type { ProductionRange } from '../../core/monitoring/window-plan.js';
+import { summaryOf, type WindowSummary } from '../../core/monitoring/window-parts.js';
 import { ReferenceDigest, type ReferenceValue } from '../../core/baseline/baseline-version.js';
 
 /**
@@ -13,14 +14,6 @@ import { ReferenceDigest, type ReferenceValue } from '../../core/baseline/baseli
 
 /** The baseline's predictions are read in cityHash64(event_id) order and cut here: a deterministic sample, so memory stays bounded and a re-fit reads the same rows. */
 export const BASELINE_ROW_CAP = 200_000;
-
-/** What changes when a window's content changes: its predictions, the outcomes joined to them, and when the last of either was stored. */
-export interface WindowSummary {
-  windowStart: number;
-  signature: string;
-  /** Stored predictions of the window, replays and repeats included. */
-  predictions: number;
-}
 
 type Count = number | string;
 
@@ -115,11 +108,15 @@ export class MonitorQueries {
        ) AS observed ON predicted.window_start = observed.window_start`,
       { model: modelId, size: sizeMs, from, to },
     );
-    return rows.map((row) => ({
-      windowStart: Number(row.window_start),
-      signature: `${row.predictions}:${row.predictions_stored}:${row.outcomes}:${row.outcomes_stored}`,
-      predictions: Number(row.predictions),
-    }));
+    return rows.map((row) =>
+      summaryOf({
+        windowStart: Number(row.window_start),
+        predictions: Number(row.predictions),
+        predictionsStoredAt: Number(row.predictions_stored),
+        outcomes: Number(row.outcomes),
+        outcomesStoredAt: Number(row.outcomes_stored),
+      }),
+    );
   }
 
   /**

@@ -9,7 +9,7 @@ import type { SegmentGroupCounts } from './volume-rows.js';
  * they cover. Every prediction belongs to the span of its occurred_at and every outcome to the span
  * of its prediction (or of its own observed_at when its prediction is not stored), whatever the
  * span's length, so the cells of a window are those of its parts merged: counts, minima and maxima
- * exactly, sums up to the order of floating-point addition.
+ * exactly, sums with compensation (WindowCellsMerger).
  */
 
 /** Where every stored event of a window went. */
@@ -56,7 +56,7 @@ export interface WindowCells {
 /**
  * A window's cells in columns, the form parts are merged in: each sketch's non-empty cells as
  * typed arrays, ascending, in the order of the reference profile's features and segment
- * attributes. decodeWindowCells reads stored cells into it directly, with a handful of
+ * attributes. decodeCellColumns reads stored cells into it directly, with a handful of
  * allocations per sketch however many cells it has; cellColumnsOf takes cells read from events.
  */
 export interface CellColumns {
@@ -194,14 +194,21 @@ export function windowCellsOf(profile: ReferenceProfile, columns: CellColumns): 
 
 /**
  * The cells of the span that parts cover together, added one part at a time into running sums on
- * the parts' common reference profile: dense arrays for the score bins, a map of the non-empty
- * grid cells for each numeric feature. It holds the sums and one part, whatever the number of
- * parts, and adds a part in time proportional to its cells.
+ * the parts' common reference profile: dense arrays for the score bins, the non-empty grid cells of
+ * each numeric feature in ascending columns. It holds the sums and one part, whatever the number
+ * of parts, and adds a part in time proportional to its cells.
+ *
+ * Every sum keeps the rounding error of each addition beside it (Neumaier's compensation) and is
+ * rounded once, when the cells are taken: a merged sum is the parts' sums added to within about
+ * one rounding, so it does not depend on the order the parts come in (it could only where the
+ * exact total falls within about 2⁻¹⁰⁶ of it of a rounding boundary). Monitors that read a
+ * window's stored parts in whatever order their queries return, or compute some of them first,
+ * give the same cells.
  */
 export class WindowCellsMerger {
-  private readonly numeric = new Map<number, NumericColumns>();
+  private readonly numeric = new Map<number, CompensatedNumericColumns>();
   private readonly categorical = new Map<number, { counts: Map<string, number>; totalCount: number; missingCount: number }>();
-  private scores: { counts: Float64Array; sums: Float64Array } | null = null;
+  private scores: { counts: Float64Array; sums: CompensatedSums } | null = null;
   private population: LabelledBins | null = null;
   /** Per segment attribute of the profile, its groups' score-label bins. */
   private readonly groups: Map<string, LabelledBins>[];
@@ -228,12 +235,12 @@ export class WindowCellsMerger {
       else this.addCategorical(position, feature);
     });
     const { scores } = part;
-    if (this.scores === null) this.scores = { counts: new Float64Array(scores.resolution), sums: new Float64Array(scores.resolution) };
+    if (this.scores === null) this.scores = { counts: new Float64Array(scores.resolution), sums: compensatedSums(scores.resolution) };
     if (scores.resolution !== this.scores.counts.length) throw new RangeError(`a part has ${scores.resolution} score bins, the others ${this.scores.counts.length}`);
     for (let index = 0; index < scores.bins.length; index++) {
       const bin = scores.bins[index]!;
       this.scores.counts[bin]! += scores.counts[index]!;
-      this.scores.sums[bin]! += scores.sums[index]!;
+      addCompensated(this.scores.sums, bin, scores.sums[index]!);
     }
     this.population = addLabelled(this.population, part.labelled);
     part.groups.forEach((groups, position) => {
@@ -261,7 +268,7 @@ export class WindowCellsMerger {
     const sums = this.numeric.get(position);
     if (sums === undefined) {
       // The first part's columns are the sums so far: a merge makes new columns, never writes into a part's.
-      this.numeric.set(position, { ...part, counts: [...part.counts] });
+      this.numeric.set(position, { ...part, counts: [...part.counts], compensations: new Float64Array(part.indices.length) });
       return;
     }
     if (part.counts.length !== sums.counts.length) throw new RangeError(`a feature has ${part.counts.length} bins in a part, ${sums.counts.length} in the others`);
@@ -270,7 +277,7 @@ export class WindowCellsMerger {
     sums.outOfRangeCount += part.outOfRangeCount;
     // Both ascending: one merge of the two columns into new ones.
     const length = sums.indices.length + part.indices.length;
-    const merged = { indices: new Float64Array(length), cellCounts: new Float64Array(length), sums: new Float64Array(length), minima: new Float64Array(length), maxima: new Float64Array(length) };
+    const merged = { indices: new Float64Array(length), cellCounts: new Float64Array(length), sums: compensatedSums(length), minima: new Float64Array(length), maxima: new Float64Array(length) };
     let left = 0;
     let right = 0;
     let cell = 0;
@@ -280,21 +287,24 @@ export class WindowCellsMerger {
       if (leftIndex < rightIndex) {
         merged.indices[cell] = leftIndex;
         merged.cellCounts[cell] = sums.cellCounts[left]!;
-        merged.sums[cell] = sums.sums[left]!;
+        merged.sums.values[cell] = sums.sums[left]!;
+        merged.sums.compensations[cell] = sums.compensations[left]!;
         merged.minima[cell] = sums.minima[left]!;
         merged.maxima[cell] = sums.maxima[left]!;
         left += 1;
       } else if (rightIndex < leftIndex) {
         merged.indices[cell] = rightIndex;
         merged.cellCounts[cell] = part.cellCounts[right]!;
-        merged.sums[cell] = part.sums[right]!;
+        merged.sums.values[cell] = part.sums[right]!;
         merged.minima[cell] = part.minima[right]!;
         merged.maxima[cell] = part.maxima[right]!;
         right += 1;
       } else {
         merged.indices[cell] = leftIndex;
         merged.cellCounts[cell] = sums.cellCounts[left]! + part.cellCounts[right]!;
-        merged.sums[cell] = sums.sums[left]! + part.sums[right]!;
+        merged.sums.values[cell] = sums.sums[left]!;
+        merged.sums.compensations[cell] = sums.compensations[left]!;
+        addCompensated(merged.sums, cell, part.sums[right]!);
         merged.minima[cell] = Math.min(sums.minima[left]!, part.minima[right]!);
         merged.maxima[cell] = Math.max(sums.maxima[left]!, part.maxima[right]!);
         left += 1;
@@ -304,7 +314,8 @@ export class WindowCellsMerger {
     }
     sums.indices = merged.indices.subarray(0, cell);
     sums.cellCounts = merged.cellCounts.subarray(0, cell);
-    sums.sums = merged.sums.subarray(0, cell);
+    sums.sums = merged.sums.values.subarray(0, cell);
+    sums.compensations = merged.sums.compensations.subarray(0, cell);
     sums.minima = merged.minima.subarray(0, cell);
     sums.maxima = merged.maxima.subarray(0, cell);
   }
@@ -319,79 +330,111 @@ export class WindowCellsMerger {
 
   /** The merged cells; at least one part must have been added. */
   cells(): WindowCells {
+    return windowCellsOf(this.profile, this.columns());
+  }
+
+  private columns(): CellColumns {
     if (this.parts === 0 || this.scores === null) throw new RangeError('no window cells to merge');
-    const features: SerializedWindowSketch['features'] = {};
-    this.profile.features.forEach((feature, position) => {
-      if (feature.type === 'numeric') {
-        const sums = this.numeric.get(position)!;
-        features[feature.name] = {
-          counts: [...sums.counts],
-          missingCount: sums.missingCount,
-          outOfRangeCount: sums.outOfRangeCount,
-          values: {
-            grid: { ...feature.profile.values.grid },
-            cells: Array.from(sums.indices, (index, cell) => [index, sums.cellCounts[cell]!, sums.sums[cell]!, sums.minima[cell]!, sums.maxima[cell]!]),
-          },
-        };
-      } else {
-        const sums = this.categorical.get(position)!;
-        features[feature.name] = { counts: Object.fromEntries(sums.counts), totalCount: sums.totalCount, missingCount: sums.missingCount };
-      }
-    });
     const { counts, sums } = this.scores;
-    const scoreBins: SerializedWindowSketch['scores']['bins'] = [];
-    counts.forEach((count, bin) => {
-      if (count > 0) scoreBins.push([bin, count, sums[bin]!]);
-    });
     const resolution = counts.length;
+    const scoreBins = Uint32Array.from(nonEmptyBins(counts));
     return {
-      sketch: {
-        version: 1,
-        features,
-        scores: { resolution, bins: scoreBins },
-        labelled: this.population === null ? { resolution, bins: [], squaredScoreSum: 0, positiveScoreSum: 0, logLossSum: 0 } : labelledSketch(this.population),
-        groups: Object.fromEntries(this.profile.shape.segments.map((segment, position) => [segment, Object.fromEntries([...this.groups[position]!].map(([group, bins]) => [group, labelledSketch(bins)]))])),
-      },
       accounting: { ...this.accounting },
-      labelDelays: { buckets: [...this.delays].sort(([left], [right]) => left - right).map(([key, bucket]) => [key, bucket.count, bucket.minimum, bucket.maximum]) },
-      segmentGroups: new Map(this.profile.shape.segments.map((segment, position) => [segment, new Map(this.segmentGroups[position])])),
+      segmentGroups: this.segmentGroups.map((groups) => [...groups].sort(byKey)),
+      labelDelays: [...this.delays].sort(([left], [right]) => left - right).map(([key, bucket]) => [key, bucket.count, bucket.minimum, bucket.maximum]),
+      features: this.profile.features.map((feature, position) => {
+        if (feature.type === 'numeric') {
+          const { compensations, ...merged } = this.numeric.get(position)!;
+          return { ...merged, sums: merged.sums.map((sum, cell) => sum + compensations[cell]!) };
+        }
+        const merged = this.categorical.get(position)!;
+        return { type: 'categorical', counts: [...merged.counts].sort(byKey), totalCount: merged.totalCount, missingCount: merged.missingCount };
+      }),
+      scores: { resolution, bins: scoreBins, counts: Float64Array.from(scoreBins, (bin) => counts[bin]!), sums: Float64Array.from(scoreBins, (bin) => roundedSum(sums, bin)) },
+      labelled: this.population === null ? emptyScoreLabel(resolution) : scoreLabelColumns(this.population),
+      groups: this.groups.map((groups) => [...groups].sort(byKey).map(([group, bins]) => [group, scoreLabelColumns(bins)] as const)),
     };
   }
 }
+
+/** Orders [key, value] pairs by key, so that merged cells list groups and categories in one order whatever the parts' order. */
+const byKey = ([left]: readonly [string, unknown], [right]: readonly [string, unknown]): number => (left < right ? -1 : left > right ? 1 : 0);
+
+/** Running sums, each with the rounding errors of its additions (Neumaier's compensation). */
+interface CompensatedSums {
+  values: Float64Array;
+  compensations: Float64Array;
+}
+
+const compensatedSums = (length: number): CompensatedSums => ({ values: new Float64Array(length), compensations: new Float64Array(length) });
+
+/** Adds `term` into sum `index`, keeping the addition's rounding error in its compensation. */
+function addCompensated(sums: CompensatedSums, index: number, term: number): void {
+  const sum = sums.values[index]!;
+  const next = sum + term;
+  // An infinite sum has no rounding error to keep (and ∞ − ∞ would make it NaN).
+  if (Number.isFinite(next)) sums.compensations[index]! += Math.abs(sum) >= Math.abs(term) ? sum - next + term : term - next + sum;
+  sums.values[index] = next;
+}
+
+const roundedSum = (sums: CompensatedSums, index: number): number => sums.values[index]! + sums.compensations[index]!;
+
+/** A numeric feature's merged columns, with the compensation of each grid cell's sum. */
+type CompensatedNumericColumns = NumericColumns & { compensations: Float64Array };
+
+/** The score-label sums of squared scores, positive scores and log loss, in this order. */
+const SQUARED_SCORES = 0;
+const POSITIVE_SCORES = 1;
+const LOG_LOSS = 2;
 
 interface LabelledBins {
   resolution: number;
   positives: Float64Array;
   negatives: Float64Array;
-  scoreSums: Float64Array;
-  squaredScoreSum: number;
-  positiveScoreSum: number;
-  logLossSum: number;
+  scoreSums: CompensatedSums;
+  totals: CompensatedSums;
 }
 
 /** The running sums with a part's score-label bins added, new ones for the first. */
 function addLabelled(sums: LabelledBins | null, part: ScoreLabelColumns): LabelledBins {
   const { resolution } = part;
-  const into = sums ?? { resolution, positives: new Float64Array(resolution), negatives: new Float64Array(resolution), scoreSums: new Float64Array(resolution), squaredScoreSum: 0, positiveScoreSum: 0, logLossSum: 0 };
+  const into = sums ?? { resolution, positives: new Float64Array(resolution), negatives: new Float64Array(resolution), scoreSums: compensatedSums(resolution), totals: compensatedSums(3) };
   if (resolution !== into.resolution) throw new RangeError(`a part has ${resolution} score-label bins, the others ${into.resolution}`);
   for (let index = 0; index < part.bins.length; index++) {
     const bin = part.bins[index]!;
     into.positives[bin]! += part.positives[index]!;
     into.negatives[bin]! += part.negatives[index]!;
-    into.scoreSums[bin]! += part.sums[index]!;
+    addCompensated(into.scoreSums, bin, part.sums[index]!);
   }
-  into.squaredScoreSum += part.squaredScoreSum;
-  into.positiveScoreSum += part.positiveScoreSum;
-  into.logLossSum += part.logLossSum;
+  addCompensated(into.totals, SQUARED_SCORES, part.squaredScoreSum);
+  addCompensated(into.totals, POSITIVE_SCORES, part.positiveScoreSum);
+  addCompensated(into.totals, LOG_LOSS, part.logLossSum);
   return into;
 }
 
-function labelledSketch(sums: LabelledBins): SerializedScoreLabelSketch {
-  const bins: SerializedScoreLabelSketch['bins'] = [];
-  for (let bin = 0; bin < sums.resolution; bin++) {
-    if (sums.positives[bin]! + sums.negatives[bin]! > 0) bins.push([bin, sums.positives[bin]!, sums.negatives[bin]!, sums.scoreSums[bin]!]);
-  }
-  return { resolution: sums.resolution, bins, squaredScoreSum: sums.squaredScoreSum, positiveScoreSum: sums.positiveScoreSum, logLossSum: sums.logLossSum };
+/** The bins where `counts` (or the sum of both arrays) is not zero, ascending. */
+function nonEmptyBins(counts: Float64Array, more?: Float64Array): number[] {
+  const bins: number[] = [];
+  for (let bin = 0; bin < counts.length; bin++) if (counts[bin]! + (more?.[bin] ?? 0) > 0) bins.push(bin);
+  return bins;
+}
+
+function scoreLabelColumns(sums: LabelledBins): ScoreLabelColumns {
+  const bins = Uint32Array.from(nonEmptyBins(sums.positives, sums.negatives));
+  return {
+    resolution: sums.resolution,
+    bins,
+    positives: Float64Array.from(bins, (bin) => sums.positives[bin]!),
+    negatives: Float64Array.from(bins, (bin) => sums.negatives[bin]!),
+    sums: Float64Array.from(bins, (bin) => roundedSum(sums.scoreSums, bin)),
+    squaredScoreSum: roundedSum(sums.totals, SQUARED_SCORES),
+    positiveScoreSum: roundedSum(sums.totals, POSITIVE_SCORES),
+    logLossSum: roundedSum(sums.totals, LOG_LOSS),
+  };
+}
+
+function emptyScoreLabel(resolution: number): ScoreLabelColumns {
+  return { resolution, bins: new Uint32Array(0), positives: new Float64Array(0), negatives: new Float64Array(0), sums: new Float64Array(0), squaredScoreSum: 0, positiveScoreSum: 0, logLossSum: 0 };
 }
 
 const emptyAccounting = (): WindowAccounting => Object.fromEntries(ACCOUNTING_FIELDS.map((field) => [field, 0])) as unknown as WindowAccounting;
@@ -405,40 +448,55 @@ export function partSizeOf(sizeMs: number, sizesMs: readonly number[]): number |
   return divisors.length === 0 ? null : Math.max(...divisors);
 }
 
-/** What the monitor's window summaries say of a window: the signature of its content and its stored predictions. */
-export interface PartSummary {
+/** What a window holds, as the monitor's window summaries count it: what changes when its content does. */
+export interface WindowContent {
   windowStart: number;
-  signature: string;
+  /** Stored predictions of the window, replays and repeats included, and when the last of them was stored (epoch ms). */
   predictions: number;
+  predictionsStoredAt: number;
+  /** Stored outcomes of those predictions, and when the last of them was stored (epoch ms, 0 for none). */
+  outcomes: number;
+  outcomesStoredAt: number;
+}
+
+/** A window's content with its signature, the four numbers as one text. */
+export interface WindowSummary extends WindowContent {
+  signature: string;
+}
+
+export function summaryOf(content: WindowContent): WindowSummary {
+  return { ...content, signature: `${content.predictions}:${content.predictionsStoredAt}:${content.outcomes}:${content.outcomesStoredAt}` };
 }
 
 /** A window's summary made of its parts' summaries, which it keeps, by start, for the merge to check stored cells against. */
-export interface ComposedSummary extends PartSummary {
-  parts: ReadonlyMap<number, PartSummary>;
+export interface ComposedSummary extends WindowSummary {
+  parts: ReadonlyMap<number, WindowSummary>;
 }
 
 /**
- * The summaries of the windows of `sizeMs` from those of their parts: predictions added up, the
- * signature the parts' signatures in order of start (a part without predictions has no summary and
- * adds nothing), so that it changes exactly when one of theirs does.
+ * The summaries of the windows of `sizeMs` from those of their parts: counts added up, the latest
+ * storing time kept (a part without predictions has no summary and adds nothing). That is the
+ * summary of the window counted whole, so a window's signature is one text however it was
+ * summarised, and a larger window's stored parts are recognised whoever stored them.
  */
-export function composeSummaries(parts: readonly PartSummary[], sizeMs: number): ComposedSummary[] {
-  const windows = new Map<number, PartSummary[]>();
+export function composeSummaries(parts: readonly WindowSummary[], sizeMs: number): ComposedSummary[] {
+  const windows = new Map<number, WindowSummary[]>();
   for (const part of parts) {
     const start = Math.floor(part.windowStart / sizeMs) * sizeMs;
     const members = windows.get(start);
     if (members === undefined) windows.set(start, [part]);
     else members.push(part);
   }
-  return [...windows].map(([windowStart, members]) => {
-    members.sort((left, right) => left.windowStart - right.windowStart);
-    return {
+  return [...windows].map(([windowStart, members]) => ({
+    ...summaryOf({
       windowStart,
-      signature: members.map((part) => `${part.windowStart}=${part.signature}`).join(' '),
       predictions: members.reduce((total, part) => total + part.predictions, 0),
-      parts: new Map(members.map((part) => [part.windowStart, part])),
-    };
-  });
+      predictionsStoredAt: Math.max(...members.map((part) => part.predictionsStoredAt)),
+      outcomes: members.reduce((total, part) => total + part.outcomes, 0),
+      outcomesStoredAt: Math.max(...members.map((part) => part.outcomesStoredAt)),
+    }),
+    parts: new Map(members.map((part) => [part.windowStart, part])),
+  }));
 }
 
 /** The starts of the parts of `partSizeMs` that tile the window [start, start + sizeMs). */

@@ -106,6 +106,16 @@ describe('isotonicRegression, for any weighted input', () => {
     );
   });
 
+  it('keeps a pooled mean within the values pooled when the weighted products underflow', () => {
+    // 0.001 × 5.4e-323 rounds to 0 among the subnormals: the plain weighted mean falls below both values.
+    const fitted = isotonicRegression([5.4e-323, 5e-324], [0.001, 0.001]);
+    for (const value of fitted) {
+      expect(value).toBeGreaterThanOrEqual(5e-324);
+      expect(value).toBeLessThanOrEqual(5.4e-323);
+    }
+    expect(fitted[0]).toBe(fitted[1]);
+  });
+
   it('refuses weights that are not positive and values that are not finite', () => {
     expect(() => isotonicRegression([0.2, 0.1], [1, 0])).toThrow(/weight 1/);
     expect(() => isotonicRegression([0.2, Number.NaN], [1, 1])).toThrow(/value 1/);

@@ -83,6 +83,23 @@ describe('window cells merged from parts', () => {
     );
   });
 
+  it('do not depend on the order the parts come in, bit for bit', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(row, { maxLength: 40 }), { minLength: 2, maxLength: 8 }).chain((parts) => fc.tuple(fc.constant(parts), fc.shuffledSubarray(parts, { minLength: parts.length }))),
+        ([parts, shuffled]) => {
+          const merged = (order: readonly Row[][]) => {
+            const merger = new WindowCellsMerger(profile);
+            for (const rows of order) merger.addCells(cellsOf(rows, 0));
+            return encodeWindowCells(profile, merger.cells());
+          };
+          expect(Buffer.from(merged(shuffled)).toString('hex')).toBe(Buffer.from(merged(parts)).toString('hex'));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it('refuse to give cells before any part is added', () => {
     expect(() => new WindowCellsMerger(profile).cells()).toThrow(RangeError);
   });

@@ -53,13 +53,18 @@ export function isotonicRegression(values: ArrayLike<number>, weights: ArrayLike
     }
     let weightedSum = pooledWeights[block]! * fitted[block]!;
     let weightSum = pooledWeights[block]!;
+    // The pooled mean lies between the means pooled; kept there when the products round (or underflow).
+    let lowest = fitted[block]!;
+    let highest = fitted[block]!;
     for (;;) {
       const previous = fitted[next]!;
-      weightedSum += pooledWeights[next]! * fitted[next]!;
+      weightedSum += pooledWeights[next]! * previous;
       weightSum += pooledWeights[next]!;
+      lowest = Math.min(lowest, previous);
+      highest = Math.max(highest, previous);
       next = target[next]! + 1;
       if (next === length || previous <= fitted[next]!) {
-        fitted[block] = weightedSum / weightSum;
+        fitted[block] = Math.min(highest, Math.max(lowest, weightedSum / weightSum));
         pooledWeights[block] = weightSum;
         target[block] = next - 1;
         target[next - 1] = block;
