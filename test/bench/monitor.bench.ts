@@ -573,6 +573,16 @@ async function settle(): Promise<void> {
   collectGarbage();
 }
 
+/** Runs `work` once the process has settled: what it gives, the peak memory while it ran, and the memory before. */
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; peak: Memory; beforeEvaluation: Memory }> {
+  await settle();
+  const beforeEvaluation = memoryNow();
+  const memory = new MemoryPeak();
+  memory.start();
+  const result = await work();
+  return { result, peak: memory.stop(), beforeEvaluation };
+}
+
 async function evaluateStep(dataDirectory: string, size: number, repeats: number): Promise<void> {
   const client = createStorageClient({ kind: 'embedded', dataDirectory, database: DATABASE });
   const spec = benchSpec(size);
@@ -644,12 +654,7 @@ async function evaluateStep(dataDirectory: string, size: number, repeats: number
     return { run, rows, sketch: cells.sketch, predictions, outcomes };
   };
 
-  await settle();
-  const beforeEvaluation = memoryNow();
-  const memory = new MemoryPeak();
-  memory.start();
-  const first = await evaluate();
-  const peak = memory.stop();
+  const { result: first, peak, beforeEvaluation } = await measured(evaluate);
   const runs = [first.run];
   while (runs.length < repeats && runs.reduce((total, run) => total + run.seconds, 0) < REPEAT_BUDGET_SECONDS) runs.push((await evaluate()).run);
   let queriesAlone: EvaluationRun | null = null;
@@ -800,14 +805,15 @@ async function weekStep(dataDirectory: string, perDay: number, part: WeekPart, r
 
   if (part === 'plan') {
     // As a monitor pass plans the 7d size: its windows summarised day by day.
-    await settle();
-    const beforeEvaluation = memoryNow();
-    const memory = new MemoryPeak();
-    memory.start();
-    const started = performance.now();
-    const [summary] = composeSummaries(await queries.windowSummaries(spec.modelId, DAY_MS, WEEK_START), weekMs);
-    const seconds = (performance.now() - started) / 1000;
-    const peak = memory.stop();
+    const {
+      result: { summary, seconds },
+      peak,
+      beforeEvaluation,
+    } = await measured(async () => {
+      const started = performance.now();
+      const [summary] = composeSummaries(await queries.windowSummaries(spec.modelId, DAY_MS, WEEK_START), weekMs);
+      return { summary, seconds: (performance.now() - started) / 1000 };
+    });
     if (summary === undefined) throw new Error('the week has no summary');
     writeFileSync(weekSummaryFile(dataDirectory), JSON.stringify({ ...summary, parts: [...summary.parts.values()] }));
     await client.close();
@@ -820,20 +826,16 @@ async function weekStep(dataDirectory: string, perDay: number, part: WeekPart, r
 
   const evaluate = windowEvaluator(client, source, spec, baseline, watermark, (start, sizeMs) => (sizeMs === weekMs ? weekSummary : weekSummary.parts.get(start)));
 
-  await settle();
-  const beforeEvaluation = memoryNow();
-  const memory = new MemoryPeak();
   const seconds: number[] = [];
-  let last: Awaited<ReturnType<typeof evaluate>> | undefined;
-  memory.start();
-  if (part === 'days') {
-    for (let day = 0; day < WEEK_DAYS; day++) {
-      last = await evaluate(WEEK_START + day * DAY_MS, DAY_MS, false);
-      seconds.push(last.seconds);
+  const { result: last, peak, beforeEvaluation } = await measured(async () => {
+    if (part !== 'days') return evaluate(WEEK_START, weekMs, part === 'whole');
+    let day: Awaited<ReturnType<typeof evaluate>> | undefined;
+    for (let index = 0; index < WEEK_DAYS; index++) {
+      day = await evaluate(WEEK_START + index * DAY_MS, DAY_MS, false);
+      seconds.push(day.seconds);
     }
-  } else last = await evaluate(WEEK_START, weekMs, part === 'whole');
-  const peak = memory.stop();
-  if (last === undefined) throw new Error('the week has no day');
+    return day!;
+  });
   const partsComputed = last.reading.parts?.computed ?? null;
   if (part !== 'days') seconds.push(last.seconds);
   if (part === 'whole') {
@@ -910,23 +912,15 @@ async function dayStep(dataDirectory: string, size: number, part: DayPart, repea
 
   const evaluate = windowEvaluator(client, source, spec, baseline, watermark, (start, sizeMs) => (sizeMs === DAY_MS ? daySummary : daySummary.parts.get(start)));
 
-  await settle();
-  const beforeEvaluation = memoryNow();
-  const memory = new MemoryPeak();
   const seconds: number[] = [];
-  let last: Awaited<ReturnType<typeof evaluate>> | undefined;
-  memory.start();
-  if (part === 'hours') {
-    for (let hour = 0; hour < 24; hour++) {
-      last = await evaluate(WINDOW_START + hour * HOUR_MS, HOUR_MS, false);
-      seconds.push(last.seconds);
+  const { result: last, peak, beforeEvaluation } = await measured(async () => {
+    let evaluated: Awaited<ReturnType<typeof evaluate>> | undefined;
+    for (const [start, sizeMs] of part === 'hours' ? Array.from({ length: 24 }, (_, hour) => [WINDOW_START + hour * HOUR_MS, HOUR_MS] as const) : [[WINDOW_START, DAY_MS] as const]) {
+      evaluated = await evaluate(start, sizeMs, false);
+      seconds.push(evaluated.seconds);
     }
-  } else {
-    last = await evaluate(WINDOW_START, DAY_MS, false);
-    seconds.push(last.seconds);
-  }
-  const peak = memory.stop();
-  if (last === undefined) throw new Error('the day has no hour');
+    return evaluated!;
+  });
   let largestDifference: number | null = null;
   let comparedRows = 0;
   if (part === 'merged') {
@@ -985,7 +979,7 @@ function printDay(out: (line?: string) => void, report: EvaluationReport, { hour
       `-> ${(wholeSeconds / mergedSeconds).toFixed(1)}x the speed of the window read whole`,
   );
   out(`      memory: peak RSS ${mebibytes(merged.peak.rss)} against ${mebibytes(report.memory.peak.rss)} read whole; JS heap peak ${mebibytes(merged.peak.heap)}; ${count(merged.cells)} sketch cells`);
-  out(`      ${count(merged.comparedRows)} of ${count(merged.resultRows)} rows with a value in both; largest |merged - whole| ${(merged.largestDifference ?? 0).toExponential(2)} (sums added in another order)`);
+  out(`      ${count(merged.comparedRows)} of ${count(merged.resultRows)} rows with a value in both; largest |merged - whole| ${(merged.largestDifference ?? 0).toExponential(2)} (sums of parts rounded apart)`);
   if (evidently !== null && !('timedOut' in evidently)) out(`      Evidently ${evidently.version} DataDriftPreset on the same rows: ${evidently.seconds.toFixed(2)} s -> merged is ${(evidently.seconds / mergedSeconds).toFixed(1)}x faster`);
 }
 
@@ -1158,7 +1152,7 @@ function printWeek(out: (line?: string) => void, perDay: number, { plan, days, m
     compared += 1;
     largest = Math.max(largest, Math.abs(value - other));
   }
-  out(`      ${count(compared)} of ${count(merged.resultRows)} rows with a value in both; largest |merged - whole| ${largest.toExponential(2)} (sums added in another order)`);
+  out(`      ${count(compared)} of ${count(merged.resultRows)} rows with a value in both; largest |merged - whole| ${largest.toExponential(2)} (sums of parts rounded apart)`);
   if (evidently === null) out('    Evidently not installed, skipped');
   else if ('timedOut' in evidently) out(`    Evidently DataDriftPreset on the same rows did not finish within ${evidently.timedOut} s -> merged is more than ${(evidently.timedOut / mergedSeconds).toFixed(1)}x faster`);
   else out(`    Evidently ${evidently.version} DataDriftPreset on the same rows: ${evidently.seconds.toFixed(2)} s -> merged is ${(evidently.seconds / mergedSeconds).toFixed(1)}x faster, read whole ${(evidently.seconds / wholeSeconds).toFixed(1)}x`);

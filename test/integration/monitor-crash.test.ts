@@ -81,18 +81,25 @@ describe('the main job killed with SIGKILL in the middle of evaluations', () => 
         await exited(run.child);
       }
 
-      // The last run goes to the end of the traffic and until its monitor has nothing left to do.
+      // The last run goes to the end of the traffic and until its monitor has nothing left to do: once
+      // everything is published and stored, two clean passes seen to end with no evaluation between them (the
+      // pass after the first ended evaluated nothing), however long a pass takes.
       const last = start();
-      let previous = -1;
-      let stableSince = Date.now();
+      let passEnded: { at: number; evaluations: number } | null = null;
+      let passesSincePublished = 0;
       await waitFor(
         async () => {
           if (last.child.exitCode !== null) throw new Error(`vigil exited with ${last.child.exitCode}: ${last.stderr()}`);
           const metrics = await metricsOf(port);
-          const done = sumMetric(metrics, 'vigil_events_published_total', 'predictions') === RATE * SIMULATED_HOURS;
-          const count = sumMetric(metrics, 'vigil_monitor_evaluations_total');
-          if (count !== previous) [previous, stableSince] = [count, Date.now()];
-          return done && count > 0 && Date.now() - stableSince > 3_000;
+          const published = sumMetric(metrics, 'vigil_events_published_total', 'predictions');
+          if (published !== RATE * SIMULATED_HOURS || sumMetric(metrics, 'vigil_events_stored_total', 'table="predictions"') < published) return false;
+          const evaluations = sumMetric(metrics, 'vigil_monitor_evaluations_total');
+          const at = sumMetric(metrics, 'vigil_monitor_last_success_timestamp_seconds');
+          if (passEnded !== null && at === passEnded.at) return false;
+          const idle = passEnded !== null && evaluations === passEnded.evaluations && passesSincePublished >= 2;
+          passEnded = { at, evaluations };
+          passesSincePublished += 1;
+          return idle && evaluations > 0;
         },
         180_000,
         'the last run to publish everything and its monitor to settle',
