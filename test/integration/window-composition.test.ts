@@ -7,7 +7,7 @@ import { encodeWindowCells } from '../../services/core/monitoring/window-cells-c
 import { WindowCellsStore } from '../../services/adapters/clickhouse/window-cells-store.js';
 import type { ResultRow } from '../../services/core/metrics/result-row.js';
 import type { ReferenceProfile } from '../../services/core/metrics/sketches/window-sketch.js';
-import type { WindowCells } from '../../services/core/monitoring/window-parts.js';
+import { composeSummaries, type WindowCells } from '../../services/core/monitoring/window-parts.js';
 import { WindowCellsSource, type CellsRequest } from '../../services/monitor/window-cells-source.js';
 import type { ScheduledEvent } from '../../services/simulator/traffic-schedule.js';
 import { HOUR, MODEL, monitorOn, simulatedTraffic, storeScheduled, testModelsFolder } from '../support/monitor-harness.js';
@@ -121,6 +121,14 @@ describe('windows merged from their parts', () => {
     // The 44 hours evaluated; the 4 hours of day one without a prediction yet were read together for
     // its merge, in one query, and not stored.
     expect(stored.map((row) => [row.window_size, Number(row.windows)])).toEqual([['1h', 44]]);
+  });
+
+  it("summarises a day from its hours' summaries as it does counted whole, so its signature is one text either way", async () => {
+    const queries = new MonitorQueries(merged.client, merged.target.database);
+    const whole = await queries.windowSummaries(MODEL, DAY, START, START + 3 * DAY);
+    const composed = composeSummaries(await queries.windowSummaries(MODEL, HOUR, START, START + 3 * DAY), DAY);
+    expect(whole.length).toBe(2);
+    expect(composed.map(({ parts: _parts, ...summary }) => summary)).toEqual(whole);
   });
 
   it("merges a day from its hours' stored cells into the cells of the day read whole, reading again only the hours still to come", async () => {
