@@ -61,8 +61,8 @@ const DEFAULT_LEASE_MS = 30_000;
  * label horizon), and once more when it becomes final. Summaries are kept in memory, so after a
  * restart each window within the label horizon is evaluated once again. A window whose size is a
  * whole number of another of the spec's sizes is summarised part by part, and its cells are merged
- * from its parts' (WindowCellsSource); a pass takes a model's sizes from the smallest up. A failure is logged, counted and retried
- * at the next pass; it never stops the monitor.
+ * from its parts' (WindowCellsSource); a pass takes a model's sizes from the smallest up. A failure
+ * is logged, counted and retried at the next pass; it never stops the monitor.
  *
  * Monitors sharing a database split the work: every pass renews this one's membership lease, and
  * each model and window size is evaluated by the live member that rendezvous hashing picks

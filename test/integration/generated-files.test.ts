@@ -39,7 +39,8 @@ describe('files generated from the catalogue', () => {
   });
 
   const readme = committed('README.md') ?? '';
-  it.runIf(readme.includes(README_MARKERS.begin))("holds the README's table of series as generated", () => {
+  it("holds the README's table of series as generated", () => {
+    expect(readme, 'README.md has lost the markers of its table of series').toContain(README_MARKERS.begin);
     expect(replaceBetweenMarkers(readme, renderMetricsTable(CATALOGUE)), `README.md ${OUT_OF_DATE}`).toBe(readme);
   });
 });
